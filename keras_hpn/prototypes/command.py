@@ -1,0 +1,150 @@
+"""The `keras-hpn prototypes` subcommand: place prototypes and save them.
+
+Example:
+
+```
+keras-hpn prototypes --classes 100 --dims 50 --out p.npz
+keras-hpn prototypes --dims 10 --out p.npz --names names.txt \\
+    --word-vectors vectors.txt
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from keras_hpn.prototypes.geometry import METHODS, hyperspherical
+from keras_hpn.prototypes.io import save_prototypes
+from keras_hpn.prototypes.semantic import semantic_prototypes
+from keras_hpn.prototypes.separation import separation
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the options of `keras-hpn prototypes` to `parser`.
+
+    Args:
+        parser: the subcommand's parser.
+
+    Example:
+
+    ```python
+    >>> parser = argparse.ArgumentParser()
+    >>> add_arguments(parser)
+    >>> parser.parse_args(["--classes", "10", "--dims", "5", "--out", "p.npz"]).dims
+    5
+    ```
+    """
+    parser.add_argument(
+        "--classes", type=int, help="number of classes (or give --names)"
+    )
+    parser.add_argument("--dims", type=int, required=True, help="prototype dims")
+    parser.add_argument("--out", required=True, help="output .npz file")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="auto",
+        help="placement without priors (auto: closed form where known)",
+    )
+    parser.add_argument("--steps", type=int, help="optimisation steps")
+    parser.add_argument(
+        "--names", help="text file with one class name per line, in class order"
+    )
+    parser.add_argument(
+        "--word-vectors",
+        help="word2vec text file; with --names places semantic prototypes",
+    )
+    parser.add_argument(
+        "--semantic-weight",
+        type=float,
+        default=0.2,
+        help="weight of the ranking loss for semantic priors (0.2)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar on long runs"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Places the prototypes asked for, saves them and prints their separation.
+
+    Args:
+        args: parsed options of `add_arguments`.
+
+    Returns:
+        The exit status: 0 on success, 2 on bad input (the message goes to
+        stderr).
+
+    Example:
+
+    ```python
+    >>> import tempfile, pathlib
+    >>> parser = argparse.ArgumentParser()
+    >>> add_arguments(parser)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "p.npz"
+    >>> run(parser.parse_args(["--classes", "4", "--dims", "3", "--out", str(out)]))
+    ... # doctest: +ELLIPSIS
+    4 prototypes in 3 dims: largest cosine -0.333333 ...
+    saved to ...p.npz
+    0
+    ```
+    """
+    try:
+        names = _read_names(args.names) if args.names else None
+        if args.word_vectors and names is None:
+            raise ValueError("`--word-vectors` needs `--names` (one name a line).")
+        if (
+            names is not None
+            and args.classes is not None
+            and args.classes != len(names)
+        ):
+            raise ValueError(
+                f"`--classes` is {args.classes} but `--names` lists "
+                f"{len(names)} names; give one or make them agree."
+            )
+        verbose = False if args.quiet else None
+        if args.word_vectors:
+            prototypes = semantic_prototypes(
+                names,
+                args.word_vectors,
+                args.dims,
+                seed=args.seed,
+                weight=args.semantic_weight,
+                steps=args.steps,
+                verbose=verbose,
+            )
+            method = "semantic"
+        else:
+            num_classes = len(names) if names is not None else args.classes
+            if num_classes is None:
+                raise ValueError("Give `--classes` or `--names`.")
+            prototypes = hyperspherical(
+                num_classes,
+                args.dims,
+                seed=args.seed,
+                method=args.method,
+                steps=args.steps,
+                verbose=verbose,
+            )
+            method = args.method
+        save_prototypes(
+            args.out, prototypes, class_names=names, method=method, seed=args.seed
+        )
+    except (ValueError, OSError) as error:
+        print(f"keras-hpn prototypes: error: {error}", file=sys.stderr)
+        return 2
+    print(separation(prototypes))
+    print(f"saved to {args.out}")
+    return 0
+
+
+def _read_names(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        names = [line.strip() for line in handle if line.strip()]
+    if len(names) < 2:
+        raise ValueError(
+            f"`--names` must list at least 2 class names, one a line. "
+            f"Received {len(names)} in {path}."
+        )
+    return names

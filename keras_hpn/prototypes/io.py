@@ -1,0 +1,160 @@
+"""Saving and loading prototypes with their metadata in `.npz` (numpy only).
+
+The file holds three arrays and nothing that needs pickle: `prototypes`
+(float64, `(num_classes, dims)`), `class_names` (unicode, `(num_classes,)`,
+empty strings when unnamed) and `metadata` (a JSON string: method, seed,
+dims, num_classes, separation statistics, package version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from keras_hpn.prototypes.separation import separation
+from keras_hpn.prototypes.validation import check_prototypes
+from keras_hpn.version import __version__
+
+# Rows further than this from unit length are refused on load.
+UNIT_NORM_TOLERANCE = 1e-6
+
+
+def save_prototypes(
+    path: str | os.PathLike,
+    prototypes: object,
+    *,
+    class_names: Sequence[str] | None = None,
+    method: str | None = None,
+    seed: int | None = None,
+) -> dict:
+    """Writes prototypes and their metadata to an `.npz` file.
+
+    Args:
+        path: destination; numpy adds `.npz` if it is missing.
+        prototypes: array-like of shape `(num_classes, dims)`; rows are
+            normalised to unit length before saving.
+        class_names: optional names, one per prototype.
+        method: how the prototypes were made (e.g. `"auto"`, `"semantic"`).
+        seed: the seed used, if any.
+
+    Returns:
+        The metadata dict that was written.
+
+    Example:
+
+    ```python
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "p.npz"
+    >>> meta = save_prototypes(path, np.eye(3), class_names=["a", "b", "c"])
+    >>> meta["largest_cosine"]
+    0.0
+    ```
+    """
+    points = check_prototypes(prototypes)
+    num_classes, dims = points.shape
+    if class_names is None:
+        names = [""] * num_classes
+    else:
+        names = [str(name) for name in class_names]
+        if len(names) != num_classes:
+            raise ValueError(
+                f"`class_names` must hold one name per prototype ({num_classes}). "
+                f"Received {len(names)} names."
+            )
+    summary = separation(points) if num_classes >= 2 else None
+    metadata = {
+        "num_classes": num_classes,
+        "dims": dims,
+        "method": method,
+        "seed": None if seed is None else int(seed),
+        "largest_cosine": None if summary is None else summary.largest_cosine,
+        "smallest_angle": None if summary is None else summary.smallest_angle,
+        "mean_nearest_cosine": None if summary is None else summary.mean_nearest_cosine,
+        "optimum": None if summary is None else summary.optimum,
+        "lower_bound": None if summary is None else summary.lower_bound,
+        "keras_hpn_version": __version__,
+    }
+    np.savez(
+        path,
+        prototypes=points,
+        class_names=np.asarray(names, dtype=np.str_),
+        metadata=np.asarray(json.dumps(metadata)),
+    )
+    return metadata
+
+
+def load_prototypes(path: str | os.PathLike) -> tuple[np.ndarray, list[str], dict]:
+    """Reads prototypes saved by `save_prototypes`, never unpickling anything.
+
+    Args:
+        path: the `.npz` file.
+
+    Returns:
+        A tuple `(prototypes, class_names, metadata)`: float64 array of shape
+        `(num_classes, dims)` with unit rows, the list of names (empty
+        strings where unnamed) and the metadata dict.
+
+    Raises:
+        ValueError: if an array is missing, has the wrong shape or type, a row
+            is not unit length, or the metadata does not match the array.
+
+    Example:
+
+    ```python
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "p.npz"
+    >>> _ = save_prototypes(path, np.eye(2), method="manual")
+    >>> prototypes, names, meta = load_prototypes(path)
+    >>> prototypes.shape, meta["method"]
+    ((2, 2), 'manual')
+    ```
+    """
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except ValueError as error:
+        raise ValueError(
+            f"{path} holds pickled objects or is not an .npz archive; "
+            f"prototype files are read with allow_pickle=False. ({error})"
+        ) from error
+    with archive:
+        missing = {"prototypes", "class_names", "metadata"} - set(archive.files)
+        if missing:
+            raise ValueError(
+                f"{path} is not a prototype file: it lacks {sorted(missing)}. "
+                f"Found arrays {sorted(archive.files)}."
+            )
+        raw = archive["prototypes"]
+        names = archive["class_names"]
+        metadata_text = archive["metadata"]
+    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.floating):
+        raise ValueError(
+            f"`prototypes` in {path} must be a 2-D float array. Received dtype "
+            f"{raw.dtype} and shape {raw.shape}."
+        )
+    prototypes = check_prototypes(raw)
+    norms = np.linalg.norm(raw.astype(np.float64), axis=1)
+    off = np.flatnonzero(np.abs(norms - 1.0) > UNIT_NORM_TOLERANCE)
+    if off.size:
+        raise ValueError(
+            f"`prototypes` in {path} must have unit rows (within "
+            f"{UNIT_NORM_TOLERANCE}). Rows {off[:10].tolist()} have norms "
+            f"{norms[off[:10]].round(6).tolist()}."
+        )
+    if names.dtype.kind != "U" or names.shape != (raw.shape[0],):
+        raise ValueError(
+            f"`class_names` in {path} must be {raw.shape[0]} strings, one per "
+            f"prototype. Received dtype {names.dtype} and shape {names.shape}."
+        )
+    if metadata_text.dtype.kind != "U" or metadata_text.shape != ():
+        raise ValueError(f"`metadata` in {path} must be one JSON string.")
+    metadata = json.loads(str(metadata_text))
+    if (metadata.get("num_classes"), metadata.get("dims")) != raw.shape:
+        raise ValueError(
+            f"The metadata in {path} announces num_classes="
+            f"{metadata.get('num_classes')}, dims={metadata.get('dims')} but the "
+            f"prototypes have shape {raw.shape}."
+        )
+    return prototypes, names.tolist(), metadata

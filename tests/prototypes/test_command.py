@@ -1,0 +1,78 @@
+import argparse
+
+import numpy as np
+import pytest
+
+from keras_hpn.prototypes import command, io, semantic
+
+
+def run(argv):
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(argv))
+
+
+def test_closed_form_run_prints_separation(tmp_path, capsys):
+    out = tmp_path / "p.npz"
+    assert run(["--classes", "100", "--dims", "50", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "100 prototypes in 50 dims: largest cosine 0.000000" in printed
+    prototypes, _, metadata = io.load_prototypes(out)
+    assert prototypes.shape == (100, 50) and metadata["method"] == "auto"
+
+
+def test_semantic_run_with_names_and_word_vectors(tmp_path, capsys):
+    names = tmp_path / "names.txt"
+    names.write_text("oak_tree\npine_tree\nshark\ntrout\nbus\ntrain\n")
+    out = tmp_path / "p.npz"
+    status = run(
+        [
+            "--dims",
+            "2",
+            "--out",
+            str(out),
+            "--names",
+            str(names),
+            "--word-vectors",
+            semantic.BUNDLED_WORD_VECTORS,
+            "--steps",
+            "300",
+        ]
+    )
+    assert status == 0
+    prototypes, saved_names, metadata = io.load_prototypes(out)
+    assert saved_names[0] == "oak_tree" and metadata["method"] == "semantic"
+    assert np.all(np.isfinite(prototypes))
+    assert "6 prototypes in 2 dims" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--classes", "1", "--dims", "3"], "num_classes"),
+        (["--classes", "5", "--dims", "1"], "dims"),
+        (["--dims", "3"], "--classes"),
+    ],
+)
+def test_bad_input_returns_2_with_message(tmp_path, capsys, argv, message):
+    assert run([*argv, "--out", str(tmp_path / "p.npz")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_names_listed(tmp_path, capsys):
+    names = tmp_path / "names.txt"
+    names.write_text("oak_tree\nflux_capacitor\n")
+    status = run(
+        [
+            "--dims",
+            "2",
+            "--out",
+            str(tmp_path / "p.npz"),
+            "--names",
+            str(names),
+            "--word-vectors",
+            semantic.BUNDLED_WORD_VECTORS,
+        ]
+    )
+    assert status == 2
+    assert "flux_capacitor" in capsys.readouterr().err

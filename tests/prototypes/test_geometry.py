@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from keras_hpn.prototypes import geometry
+from keras_hpn.prototypes.optimize import largest_cosine
+
+
+def gram_off_diagonal(points):
+    gram = points @ points.T
+    return gram[~np.eye(len(points), dtype=bool)]
+
+
+@pytest.mark.parametrize("num_classes, dims", [(2, 2), (3, 2), (5, 4), (10, 20)])
+def test_simplex_every_pair_at_minus_one_over_k_minus_one(num_classes, dims):
+    points = geometry.simplex(num_classes, dims, seed=1)
+    np.testing.assert_allclose(np.linalg.norm(points, axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(
+        gram_off_diagonal(points), -1.0 / (num_classes - 1), atol=1e-12
+    )
+
+
+def test_cross_polytope_pairs_orthogonal_or_opposite():
+    points = geometry.cross_polytope(7, 4, seed=3)
+    cosines = gram_off_diagonal(points)
+    assert np.all(np.isclose(cosines, 0.0, atol=1e-12) | np.isclose(cosines, -1.0))
+    assert largest_cosine(points) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "num_classes, dims, optimum", [(100, 100, -1.0 / 99), (100, 50, 0.0)]
+)
+def test_auto_reaches_known_optimum_in_closed_form(num_classes, dims, optimum):
+    points = geometry.hyperspherical(num_classes, dims, seed=0)
+    assert points.dtype == np.float64
+    assert abs(largest_cosine(points) - optimum) < 1e-6
+
+
+def test_seed_rotates_and_is_deterministic():
+    first = geometry.hyperspherical(10, 5, seed=4)
+    np.testing.assert_array_equal(first, geometry.hyperspherical(10, 5, seed=4))
+    assert not np.allclose(first, geometry.hyperspherical(10, 5, seed=5))
+
+
+def test_auto_dispatch_by_size():
+    # 11 = D + 1 classes in 10 dims: simplex; 20 = 2D: cross-polytope.
+    assert largest_cosine(geometry.hyperspherical(11, 10, seed=0)) == pytest.approx(
+        -0.1, abs=1e-12
+    )
+    assert largest_cosine(geometry.hyperspherical(20, 10, seed=0)) == pytest.approx(
+        0.0, abs=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_classes": 1, "dims": 3}, "num_classes"),
+        ({"num_classes": 5, "dims": 1}, "dims"),
+        ({"num_classes": 5, "dims": 3, "method": "magic"}, "method"),
+        ({"num_classes": 2.5, "dims": 3}, "num_classes"),
+    ],
+)
+def test_bad_sizes_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        geometry.hyperspherical(**kwargs)
+
+
+def test_closed_forms_refuse_too_many_classes():
+    with pytest.raises(ValueError, match="simplex"):
+        geometry.simplex(5, 3)
+    with pytest.raises(ValueError, match="cross-polytope"):
+        geometry.cross_polytope(7, 3)
+
+
+def test_multitask_classes_orthogonal_to_regression_axis():
+    classes, axis = geometry.multitask(6, 4, seed=0)
+    np.testing.assert_allclose(classes @ axis, 0.0, atol=1e-12)
+    assert classes.shape == (6, 4)
+    # 6 classes in the 3 remaining dims: the cross-polytope, optimum 0.
+    assert largest_cosine(classes) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_random_rotation_is_orthogonal():
+    rotation = geometry.random_rotation(6, seed=2)
+    np.testing.assert_allclose(rotation @ rotation.T, np.eye(6), atol=1e-12)

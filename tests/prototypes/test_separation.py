@@ -1,0 +1,62 @@
+import math
+
+import numpy as np
+import pytest
+
+from keras_hpn.prototypes import geometry
+from keras_hpn.prototypes.separation import (
+    cap_fraction,
+    known_optimum,
+    lower_bound,
+    separation,
+)
+
+
+def test_separation_of_hand_example():
+    result = separation([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]])
+    assert result.largest_cosine == pytest.approx(0.6)
+    assert result.smallest_angle == pytest.approx(math.degrees(math.acos(0.6)))
+    # Nearest cosines: 0.6, 0.6, -0.6 -> mean 0.2.
+    assert result.mean_nearest_cosine == pytest.approx(0.2)
+    assert result.optimum == pytest.approx(-0.5)
+    assert "largest cosine 0.600000" in str(result)
+
+
+def test_known_optimum_ranges():
+    assert known_optimum(100, 100) == pytest.approx(-1 / 99)
+    assert known_optimum(100, 50) == 0.0
+    assert known_optimum(100, 49) is None
+
+
+def test_lower_bound_linear_programming_value():
+    # (K - 2D) / (D (K - 2)) by hand.
+    assert lower_bound(100, 10) == pytest.approx(80 / 980)
+    assert lower_bound(1000, 64) == pytest.approx(872 / (64 * 998))
+
+
+def test_lower_bound_cap_bound_exact_on_circle():
+    # On the circle the regular K-gon meets the cap bound: cos(2 pi / K).
+    for num_classes in (5, 6, 9):
+        assert lower_bound(num_classes, 2) == pytest.approx(
+            math.cos(2 * math.pi / num_classes), abs=1e-6
+        )
+
+
+@pytest.mark.parametrize("num_classes, dims", [(12, 3), (30, 4), (60, 6)])
+def test_lower_bound_below_achieved(num_classes, dims):
+    points = geometry.hyperspherical(num_classes, dims, seed=0)
+    result = separation(points)
+    assert result.optimum is None
+    assert result.lower_bound < result.largest_cosine
+
+
+def test_cap_fraction_hemisphere():
+    assert cap_fraction(math.pi / 2, 3) == pytest.approx(0.5)
+    assert cap_fraction(math.pi, 7) == pytest.approx(1.0)
+
+
+def test_separation_refuses_bad_input():
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        separation([[1.0, 0.0]])
+    with pytest.raises(ValueError, match="NaN"):
+        separation([[1.0, np.nan], [0.0, 1.0]])
