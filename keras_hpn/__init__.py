@@ -1,6 +1,22 @@
-"""keras-hpn: Hyperspherical Prototype Networks for Keras 3."""
+"""keras-hpn: Hyperspherical Prototype Networks for Keras 3.
 
-from keras_hpn import prototypes
+Public API: `prototypes` (placement on the sphere, numpy), `layers`,
+`losses`, `metrics`, `initializers`, and the decoders `predict_classes`,
+`class_scores` and `decode_regression`.
+"""
+
+from keras_hpn import initializers, layers, losses, metrics, prototypes
+from keras_hpn.decoding import class_scores, decode_regression, predict_classes
 from keras_hpn.version import __version__
 
-__all__ = ["__version__", "prototypes"]
+__all__ = [
+    "__version__",
+    "class_scores",
+    "decode_regression",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "predict_classes",
+    "prototypes",
+]

@@ -1,0 +1,221 @@
+"""Layers that put a network's output on the unit hypersphere."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from keras_hpn.initializers import PrototypeInitializer
+from keras_hpn.numerics import SQUARED_NORM_EPSILON, l2_normalize
+from keras_hpn.prototypes.validation import check_size
+
+
+@keras.saving.register_keras_serializable(package="keras_hpn")
+class L2NormalizedProjection(keras.layers.Layer):
+    """A densely connected projection whose outputs have unit L2 norm.
+
+    Computes `normalize(inputs @ kernel + bias)`, the output `z` of a
+    Hyperspherical Prototype Network. The normalisation is computed in
+    float32 (also under mixed precision) and a zero vector maps to zero with
+    finite gradients, so training never sees NaN from this layer.
+
+    Args:
+        units: dimensionality `D` of the output, at least 1.
+        use_bias: whether to add a bias before normalising.
+        kernel_initializer: initializer of the `(input_dim, units)` kernel.
+        bias_initializer: initializer of the bias.
+        kernel_regularizer: optional regularizer of the kernel.
+        bias_regularizer: optional regularizer of the bias.
+        kernel_constraint: optional constraint of the kernel.
+        bias_constraint: optional constraint of the bias.
+        epsilon: squared norms below this count as zero.
+        **kwargs: base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: tensor of shape `(..., input_dim)`.
+
+    Returns:
+        Tensor of shape `(..., units)` with unit-length last axis.
+
+    Example:
+
+    ```python
+    layer = keras_hpn.layers.L2NormalizedProjection(5)
+    z = keras.ops.convert_to_numpy(layer(np.random.rand(4, 16).astype("float32")))
+    np.testing.assert_allclose(np.linalg.norm(z, axis=-1), 1.0, rtol=1e-5)
+    ```
+    """
+
+    def __init__(
+        self,
+        units: int,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        epsilon: float = SQUARED_NORM_EPSILON,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = check_size(units, "units", 1)
+        if not epsilon > 0:
+            raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.epsilon = float(epsilon)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                "L2NormalizedProjection needs a known last input dimension. "
+                f"Received input_shape={input_shape}."
+            )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def call(self, inputs):
+        outputs = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return ops.cast(l2_normalize(outputs, self.epsilon), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": keras.constraints.serialize(
+                    self.kernel_constraint
+                ),
+                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+                "epsilon": self.epsilon,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_hpn")
+class PrototypeHead(keras.layers.Layer):
+    """A frozen head that scores every class by its cosine to the prototype.
+
+    The kernel, of shape `(dims, num_classes)`, holds one prototype per column
+    and is never trained. The output is `cos(inputs, p_k)` for every class
+    `k`, so `argmax` of it is the predicted class: put this layer on a
+    trained HPN to get a model that classifies with no side file.
+
+    Args:
+        num_classes: number of classes `K`, at least 2.
+        kernel_initializer: where the prototypes come from; defaults to
+            `keras_hpn.initializers.PrototypeInitializer()`. Pass
+            `PrototypeInitializer(prototypes=protos)` to use the prototypes the
+            network was trained with.
+        epsilon: squared input norms below this count as zero.
+        **kwargs: base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: tensor of shape `(..., dims)`, need not be normalised.
+
+    Returns:
+        Tensor of shape `(..., num_classes)` of cosines in `[-1, 1]`.
+
+    Example:
+
+    ```python
+    protos = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
+    head = keras_hpn.layers.PrototypeHead(
+        10,
+        kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos),
+    )
+    scores = head(protos.astype("float32"))  # each prototype scores itself 1
+    np.testing.assert_array_equal(np.argmax(scores, axis=-1), np.arange(10))
+    ```
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        kernel_initializer=None,
+        epsilon: float = SQUARED_NORM_EPSILON,
+        **kwargs,
+    ):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.num_classes = check_size(num_classes, "num_classes", 2)
+        if kernel_initializer is None:
+            kernel_initializer = PrototypeInitializer()
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        if not epsilon > 0:
+            raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        dims = input_shape[-1]
+        if dims is None:
+            raise ValueError(
+                "PrototypeHead needs a known last input dimension. "
+                f"Received input_shape={input_shape}."
+            )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(dims, self.num_classes),
+            initializer=self.kernel_initializer,
+            trainable=False,
+        )
+
+    def call(self, inputs):
+        kernel = ops.cast(self.kernel, "float32")
+        scores = ops.matmul(l2_normalize(inputs, self.epsilon), kernel)
+        return ops.cast(scores, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.num_classes)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "epsilon": self.epsilon,
+            }
+        )
+        return config

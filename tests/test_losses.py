@@ -1,0 +1,218 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_hpn
+from keras_hpn.losses import (
+    HypersphericalRegressionLoss,
+    MultiTaskLoss,
+    PrototypeCosineLoss,
+)
+
+PROTOS = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
+
+
+def per_example(loss, y_true, y_pred):
+    return keras.ops.convert_to_numpy(
+        loss.call(
+            keras.ops.convert_to_tensor(y_true, "float32"),
+            keras.ops.convert_to_tensor(y_pred, "float32"),
+        )
+    )
+
+
+def numpy_cosine(z, p):
+    z = np.asarray(z, dtype=np.float64)
+    return (
+        np.sum(z * p, axis=-1) / np.linalg.norm(z, axis=-1) / np.linalg.norm(p, axis=-1)
+    )
+
+
+class TestPrototypeCosineLoss:
+    def test_outputs_on_their_prototypes_give_zero(self):
+        loss = PrototypeCosineLoss(PROTOS)
+        assert float(loss(np.arange(10), 3.0 * PROTOS)) == pytest.approx(0.0, abs=1e-6)
+
+    def test_opposite_prototype_gives_four_per_example(self):
+        values = per_example(PrototypeCosineLoss(PROTOS), np.arange(10), -PROTOS)
+        np.testing.assert_allclose(values, 4.0, rtol=1e-6)
+
+    def test_matches_hand_computation(self):
+        rng = np.random.default_rng(1)
+        z = rng.standard_normal((8, 5))
+        labels = rng.integers(0, 10, 8)
+        expected = (1.0 - numpy_cosine(z, PROTOS[labels])) ** 2
+        values = per_example(PrototypeCosineLoss(PROTOS), labels, z)
+        np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
+        # Column labels (batch, 1) and the mean reduction agree with it.
+        loss = PrototypeCosineLoss(PROTOS)
+        assert float(loss(labels[:, None], z)) == pytest.approx(
+            expected.mean(), rel=1e-5
+        )
+
+    def test_sample_weight_is_applied_per_example(self):
+        z = np.stack([PROTOS[0], -PROTOS[1]])  # losses 0 and 4
+        loss = PrototypeCosineLoss(PROTOS)
+        value = loss(np.array([0, 1]), z, sample_weight=np.array([1.0, 0.25]))
+        assert float(value) == pytest.approx((0.0 + 4.0 * 0.25) / 2, rel=1e-6)
+
+    def test_rows_are_normalised(self):
+        scaled = PrototypeCosineLoss(PROTOS * np.arange(1, 11)[:, None])
+        np.testing.assert_allclose(scaled.prototypes, PROTOS, atol=1e-12)
+
+    def test_zero_output_has_finite_loss_and_gradient(self, gradient):
+        loss = PrototypeCosineLoss(PROTOS)
+        z = np.zeros((2, 5), dtype="float32")
+        values = per_example(loss, np.array([0, 3]), z)
+        np.testing.assert_allclose(values, 1.0)  # cos = 0
+        grad = gradient(
+            lambda v: loss.call(keras.ops.convert_to_tensor([0.0, 3.0]), v), z
+        )
+        assert np.all(np.isfinite(grad))
+
+    @pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1]])
+    def test_bad_labels_raise_eagerly(self, labels):
+        with pytest.raises(ValueError, match=r"y_true.*\[0, 10\)"):
+            PrototypeCosineLoss(PROTOS)(np.array(labels, dtype="float32"), PROTOS[:2])
+
+    def test_bad_labels_give_nan_when_compiled(self, compiled):
+        loss = PrototypeCosineLoss(PROTOS)
+        step = compiled(lambda y, z: loss.call(y, z))
+        values = keras.ops.convert_to_numpy(
+            step(
+                keras.ops.convert_to_tensor([0.0, 12.0]),
+                keras.ops.convert_to_tensor(PROTOS[:2], "float32"),
+            )
+        )
+        assert values[0] == pytest.approx(0.0, abs=1e-6)
+        assert np.isnan(values[1])
+
+    def test_output_width_mismatch_names_both(self):
+        with pytest.raises(ValueError, match=r"width 4.*dimension 5"):
+            PrototypeCosineLoss(PROTOS)(np.array([0]), np.ones((1, 4)))
+
+    @pytest.mark.parametrize(
+        "prototypes, message",
+        [
+            (np.ones(5), "2-D"),
+            (np.ones((2, 3, 4)), "2-D"),
+            (np.array([[1.0, np.nan], [0.0, 1.0]]), "NaN"),
+            (np.array([[1.0, np.inf], [0.0, 1.0]]), "NaN or infinite"),
+            (np.array([[1.0, 0.0], [0.0, 0.0]]), "zero row"),
+            (np.array([[1.0, 0.0]]), "at least 2"),
+        ],
+    )
+    def test_bad_prototypes_are_refused(self, prototypes, message):
+        with pytest.raises(ValueError, match=message):
+            PrototypeCosineLoss(prototypes)
+
+    def test_serialisation_round_trip(self):
+        loss = PrototypeCosineLoss(PROTOS, label_column=0, name="cls")
+        restored = keras.losses.deserialize(keras.losses.serialize(loss))
+        assert isinstance(restored, PrototypeCosineLoss)
+        np.testing.assert_array_equal(restored.prototypes, loss.prototypes)
+        assert restored.label_column == 0 and restored.name == "cls"
+
+
+class TestHypersphericalRegressionLoss:
+    def test_matches_hand_computation(self):
+        loss = HypersphericalRegressionLoss(lower=10.0, upper=20.0)
+        z = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 0.0], [1.0, 1.0]])
+        y = np.array([20.0, 15.0, 10.0, 10.0])
+        # r = 1, 0, -1, -1; cosines 1, 0, -1, 1/sqrt(2)
+        expected = np.array([0.0, 0.0, 0.0, (-1.0 - 2**-0.5) ** 2])
+        np.testing.assert_allclose(per_example(loss, y, z), expected, atol=1e-6)
+
+    def test_custom_upper_prototype(self):
+        loss = HypersphericalRegressionLoss(0.0, 1.0, upper_prototype=[0.0, 3.0])
+        z = np.array([[0.0, 1.0], [1.0, 0.0]])
+        np.testing.assert_allclose(
+            per_example(loss, [1.0, 0.0], z), [0.0, 1.0], atol=1e-6
+        )
+
+    def test_from_targets_uses_training_range(self):
+        loss = HypersphericalRegressionLoss.from_targets(np.array([3.0, -1.0, 7.5]))
+        assert (loss.lower, loss.upper) == (-1.0, 7.5)
+
+    @pytest.mark.parametrize("lower, upper", [(1.0, 1.0), (2.0, 1.0), (0.0, np.nan)])
+    def test_bad_range(self, lower, upper):
+        with pytest.raises(ValueError, match="lower|upper"):
+            HypersphericalRegressionLoss(lower, upper)
+
+    def test_zero_output_finite(self, gradient):
+        loss = HypersphericalRegressionLoss(0.0, 1.0)
+        z = np.zeros((1, 3), dtype="float32")
+        y = keras.ops.convert_to_tensor([1.0])
+        assert np.isfinite(per_example(loss, [1.0], z)).all()
+        assert np.isfinite(gradient(lambda v: loss.call(y, v), z)).all()
+
+    def test_serialisation_round_trip(self):
+        loss = HypersphericalRegressionLoss(-2.0, 5.0, upper_prototype=[0.0, 1.0])
+        restored = keras.losses.deserialize(keras.losses.serialize(loss))
+        assert (restored.lower, restored.upper) == (-2.0, 5.0)
+        np.testing.assert_array_equal(restored.upper_prototype, [0.0, 1.0])
+
+
+class TestMultiTaskLoss:
+    protos, axis = keras_hpn.prototypes.multitask(4, 5, seed=0)
+
+    def test_both_tasks_exact_gives_zero(self):
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0, weight=0.3)
+        # Targets 0.75 and 0.25 map to r = +-0.5: cos(z, axis) = r, the rest
+        # of z on the class prototype.
+        side = np.sqrt(0.75)
+        z = np.stack(
+            [
+                0.5 * self.axis + side * self.protos[1],
+                -0.5 * self.axis + side * self.protos[3],
+            ]
+        )
+        values = per_example(loss, [[1, 0.75], [3, 0.25]], z)
+        np.testing.assert_allclose(values, 0.0, atol=1e-6)
+
+    def test_is_weighted_sum_of_the_two_losses(self):
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((6, 5))
+        labels = rng.integers(0, 4, 6)
+        targets = rng.uniform(0.0, 1.0, 6)
+        t = 0.25
+        orthogonal = z - np.outer(z @ self.axis, self.axis)
+        classification = (1.0 - numpy_cosine(orthogonal, self.protos[labels])) ** 2
+        regression = (2.0 * targets - 1.0 - numpy_cosine(z, self.axis)) ** 2
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0, weight=t)
+        values = per_example(loss, np.stack([labels, targets], axis=1), z)
+        np.testing.assert_allclose(
+            values, t * classification + (1 - t) * regression, rtol=1e-5, atol=1e-6
+        )
+
+    @pytest.mark.parametrize("weight", [-0.1, 1.5, "half"])
+    def test_weight_outside_unit_interval(self, weight):
+        with pytest.raises(ValueError, match="weight"):
+            MultiTaskLoss(self.protos, 0.0, 1.0, weight=weight)
+
+    def test_prototypes_must_be_orthogonal_to_axis(self):
+        with pytest.raises(ValueError, match="orthogonal"):
+            MultiTaskLoss(PROTOS, 0.0, 1.0)
+
+    def test_bad_range_and_width(self):
+        with pytest.raises(ValueError, match="lower"):
+            MultiTaskLoss(self.protos, 1.0, 0.0)
+        with pytest.raises(ValueError, match=r"width 3.*dimension 5"):
+            MultiTaskLoss(self.protos, 0.0, 1.0)(np.array([[0, 0.5]]), np.ones((1, 3)))
+
+    def test_zero_output_finite(self, gradient):
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0)
+        y = keras.ops.convert_to_tensor([[2.0, 0.5]])
+        z = np.zeros((1, 5), dtype="float32")
+        assert np.isfinite(per_example(loss, [[2.0, 0.5]], z)).all()
+        assert np.isfinite(gradient(lambda v: loss.call(y, v), z)).all()
+        # Output exactly on the axis: its orthogonal part is zero.
+        on_axis = np.array([self.axis], dtype="float32")
+        assert np.isfinite(gradient(lambda v: loss.call(y, v), on_axis)).all()
+
+    def test_serialisation_round_trip(self):
+        loss = MultiTaskLoss(self.protos, 0.0, 2.0, weight=0.9)
+        restored = keras.losses.deserialize(keras.losses.serialize(loss))
+        assert restored.weight == 0.9 and restored.upper == 2.0
+        np.testing.assert_allclose(restored.class_prototypes, self.protos)
+        np.testing.assert_allclose(restored.regression_axis, self.axis)

@@ -1,0 +1,89 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_hpn
+from keras_hpn.metrics import PrototypeAccuracy, RegressionMAE
+
+PROTOS = np.eye(4)
+
+
+class TestPrototypeAccuracy:
+    def test_top1_counts_nearest_prototype(self):
+        metric = PrototypeAccuracy(PROTOS)
+        z = np.array(
+            [[0.9, 0.1, 0, 0], [0, 0.2, 0.8, 0], [0, 0, 0.1, 1.0], [1, 2, 0, 0]]
+        )
+        metric.update_state(np.array([0, 2, 2, 0]), z)  # right, right, wrong, wrong
+        assert float(metric.result()) == pytest.approx(0.5)
+
+    def test_top_k_and_sample_weight(self):
+        metric = PrototypeAccuracy(PROTOS, k=2)
+        z = np.array([[0.5, 0.3, 0.2, 0.0], [0.5, 0.3, 0.2, 0.0]])
+        metric.update_state([1, 2], z, sample_weight=[3.0, 1.0])
+        assert float(metric.result()) == pytest.approx(0.75)
+        assert metric.name == "top_2_prototype_accuracy"
+
+    def test_ties_break_towards_lower_class(self):
+        metric = PrototypeAccuracy(PROTOS)
+        metric.update_state([0, 1], np.array([[1.0, 1.0, 0, 0], [1.0, 1.0, 0, 0]]))
+        assert float(metric.result()) == pytest.approx(0.5)
+        np.testing.assert_array_equal(
+            keras_hpn.predict_classes([[1.0, 1.0, 0, 0]], PROTOS), [0]
+        )
+
+    def test_label_column_for_multitask_targets(self):
+        metric = PrototypeAccuracy(PROTOS, label_column=0)
+        metric.update_state(
+            np.array([[3, 17.5], [1, -2.0]]), np.array([[0, 0, 0, 1.0]] * 2)
+        )
+        assert float(metric.result()) == pytest.approx(0.5)
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match="k"):
+            PrototypeAccuracy(PROTOS, k=5)
+        with pytest.raises(ValueError, match=r"width 3.*dimension 4"):
+            PrototypeAccuracy(PROTOS).update_state([0], np.ones((1, 3)))
+
+    def test_config_round_trip(self):
+        metric = PrototypeAccuracy(PROTOS, k=3, label_column=0)
+        restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
+        assert (restored.k, restored.label_column, restored.name) == (
+            3,
+            0,
+            "top_3_prototype_accuracy",
+        )
+
+
+class TestRegressionMAE:
+    def test_matches_hand_computation(self):
+        metric = RegressionMAE(10.0, 20.0)
+        z = np.array([[1.0, 0.0], [0.0, 5.0], [-1.0, 1.0]])
+        # decoded: 20, 15, 10 + (1 - 1/sqrt 2) / 2 * 10
+        decoded = np.array([20.0, 15.0, 10.0 + (1.0 - 2**-0.5) / 2.0 * 10.0])
+        y = np.array([18.0, 15.0, 10.0])
+        metric.update_state(y, z)
+        assert float(metric.result()) == pytest.approx(
+            np.abs(decoded - y).mean(), rel=1e-5
+        )
+        np.testing.assert_allclose(keras_hpn.decode_regression(z, 10.0, 20.0), decoded)
+
+    def test_target_column_and_custom_prototype(self):
+        metric = RegressionMAE(0.0, 4.0, upper_prototype=[0.0, 1.0], target_column=1)
+        metric.update_state(
+            np.array([[2, 4.0], [0, 1.0]]), np.array([[0, 1.0], [1, 0.0]])
+        )
+        assert float(metric.result()) == pytest.approx((0.0 + 1.0) / 2)
+
+    def test_bad_range(self):
+        with pytest.raises(ValueError, match="lower"):
+            RegressionMAE(3.0, 3.0)
+
+    def test_config_round_trip(self):
+        metric = RegressionMAE(-1.0, 1.0, target_column=1, name="mae")
+        restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
+        assert (restored.lower, restored.upper, restored.target_column) == (
+            -1.0,
+            1.0,
+            1,
+        )
