@@ -1,0 +1,1 @@
+"""Benchmarks that compare HPN with the usual losses on real data."""
