@@ -137,6 +137,7 @@ def test_mixed_precision_trains_without_nan():
     assert history.history["prototype_accuracy"][-1] > 0.8
 
 
+@pytest.mark.slow
 def test_regression_beats_the_median_on_diabetes():
     from sklearn.datasets import load_diabetes
     from sklearn.model_selection import train_test_split
@@ -173,6 +174,7 @@ def test_regression_beats_the_median_on_diabetes():
     assert metric == pytest.approx(mae, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_multitask_learns_both_tasks_on_wine():
     from sklearn.datasets import load_wine
     from sklearn.model_selection import train_test_split

@@ -5,6 +5,7 @@ import pytest
 from keras_hpn.benchmarks import digits
 
 
+@pytest.mark.slow
 def test_compare_trains_both_losses_and_reports_progress():
     stream = io.StringIO()
     runs = digits.compare(dims=10, seeds=[0], epochs=3, stream=stream)
