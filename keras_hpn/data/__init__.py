@@ -1,5 +1,10 @@
-"""Datasets: the small real datasets bundled with scikit-learn, split by seed."""
+"""Datasets: scikit-learn's small real datasets split by seed, and tfds CIFAR.
 
-from keras_hpn.data.bundled import Split, digits
+The CIFAR pipelines (`cifar`) need `tensorflow` and `tensorflow-datasets`,
+imported only when called.
+"""
 
-__all__ = ["Split", "digits"]
+from keras_hpn.data.bundled import Split, diabetes, digits, wine
+from keras_hpn.data.tfds import cifar, cifar_class_names
+
+__all__ = ["Split", "cifar", "cifar_class_names", "diabetes", "digits", "wine"]

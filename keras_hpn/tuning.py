@@ -1,0 +1,416 @@
+"""Hyperparameter search for Hyperspherical Prototype Networks (keras-tuner).
+
+`HPNHyperModel` puts an `L2NormalizedProjection` head on a backbone you
+give and searches the output dimensionality, the prototype placement, the
+learning rate and, for classification with regression on one output, the
+task weight `t` of `MultiTaskLoss`. `objective` and `HPNHyperModel.objectives`
+name the metrics Keras logs with the direction a tuner must optimise them in.
+
+keras-tuner is an optional dependency: `pip install keras-tuner` (on the
+TensorFlow backend keras-tuner 1.4 also needs `tensorboard` at import).
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+
+from keras_hpn.layers import L2NormalizedProjection
+from keras_hpn.losses import MultiTaskLoss, PrototypeCosineLoss, check_range
+from keras_hpn.metrics import PrototypeAccuracy, RegressionMAE
+from keras_hpn.prototypes import hyperspherical, multitask
+from keras_hpn.prototypes.geometry import METHODS
+
+try:
+    import keras_tuner
+except ImportError:  # the optional extra is missing: fail when used, not at import
+    keras_tuner = None
+
+_HyperModel = object if keras_tuner is None else keras_tuner.HyperModel
+
+# Metric names keras_hpn logs, and whether a tuner should maximise them.
+_DIRECTIONS = {
+    "prototype_accuracy": "max",
+    "regression_mae": "min",
+    "loss": "min",
+}
+
+
+def _require_keras_tuner():
+    if keras_tuner is None:
+        raise ImportError(
+            "keras_hpn.tuning needs keras-tuner: `pip install keras-tuner` "
+            "(and `tensorboard` on the TensorFlow backend)."
+        )
+
+
+def objective(metric: str, validation: bool = True) -> keras_tuner.Objective:
+    """The `keras_tuner.Objective` of a metric `keras_hpn` logs, with its direction.
+
+    Accuracies (`prototype_accuracy`, `top_k_prototype_accuracy`) are
+    maximised; `regression_mae` and `loss` are minimised. The name is the
+    one Keras writes to the `fit` history: the metric's `name`, with the
+    `val_` prefix for the validation data.
+
+    Args:
+        metric: a metric name such as `"prototype_accuracy"` or
+            `"regression_mae"`, with or without the `val_` prefix.
+        validation: whether to track the metric on the validation data
+            (adds `val_` unless `metric` has it already).
+
+    Returns:
+        A `keras_tuner.Objective`.
+
+    Example:
+
+    ```python
+    found = keras_hpn.tuning.objective("regression_mae")
+    (found.name, found.direction)
+    # ("val_regression_mae", "min")
+    ```
+    """
+    _require_keras_tuner()
+    if not isinstance(metric, str):
+        raise ValueError(f"`metric` must be a string. Received: metric={metric!r}")
+    base = metric[4:] if metric.startswith("val_") else metric
+    if base.startswith("top_") and base.endswith("_prototype_accuracy"):
+        direction = "max"
+    elif base in _DIRECTIONS:
+        direction = _DIRECTIONS[base]
+    else:
+        raise ValueError(
+            "`metric` must be one of the metrics keras_hpn logs: "
+            f"{sorted(_DIRECTIONS)} or 'top_<k>_prototype_accuracy', optionally "
+            f"with the prefix 'val_'. Received: metric={metric!r}"
+        )
+    name = f"val_{base}" if validation or metric.startswith("val_") else base
+    return keras_tuner.Objective(name, direction)
+
+
+def _choices(value, name: str, kind, minimum=None) -> list:
+    single = isinstance(value, str) or not isinstance(value, Sequence)
+    values = [value] if single else list(value)
+    if not values:
+        raise ValueError(
+            f"`{name}` must be a value or a non-empty sequence of values. "
+            f"Received: {name}={value!r}"
+        )
+    for item in values:
+        if isinstance(item, bool) or not isinstance(item, kind):
+            raise ValueError(
+                f"`{name}` must hold {kind.__name__} values. Received: {name}={value!r}"
+            )
+        if minimum is not None and not item >= minimum:
+            raise ValueError(
+                f"`{name}` must hold values of at least {minimum}. "
+                f"Received: {name}={value!r}"
+            )
+    return values
+
+
+def _takes_hp(backbone: Callable) -> bool:
+    try:
+        parameters = inspect.signature(backbone).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return True
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    return bool(positional)
+
+
+class HPNHyperModel(_HyperModel):
+    """A keras-tuner `HyperModel`: an HPN head on your backbone, searched.
+
+    Each trial builds `backbone`, appends
+    `keras_hpn.layers.L2NormalizedProjection(dims)`, places the prototypes
+    (`keras_hpn.prototypes.hyperspherical`, seeded by `seed`) and compiles
+    with Adam and `PrototypeCosineLoss` and `PrototypeAccuracy` (logged as
+    `prototype_accuracy`). With `regression=(lower, upper)` the output serves
+    classification and regression at once: the prototypes come from
+    `keras_hpn.prototypes.multitask` (class prototypes orthogonal to the
+    regression axis `e_0`), the loss is `MultiTaskLoss` with task weight `t`,
+    `y` has shape `(batch, 2)` = `[class id, target]`, and
+    `RegressionMAE(lower, upper, target_column=1)` is logged as
+    `regression_mae`.
+
+    The hyperparameters, named as in `tuner.get_best_hyperparameters()`:
+
+    - `dims`: the output dimensionality, `hp.Choice` over `dims`.
+    - `method`: the prototype placement, `hp.Choice` over `methods` (see
+      `keras_hpn.prototypes.hyperspherical`).
+    - `learning_rate`: Adam's learning rate, `hp.Choice` over
+      `learning_rates`.
+    - `weight` (only with `regression`): the task weight `t` in
+      `[weight_range[0], weight_range[1]]`, `hp.Float` (default: the middle).
+
+    A single value instead of a sequence fixes the hyperparameter
+    (`hp.Fixed`), so it is still recorded with each trial.
+
+    Args:
+        backbone: builds the body of the network, a fresh one on each call:
+            either `backbone(hp) -> keras.Model`, to search the body's own
+            hyperparameters with `hp`, or `backbone() -> keras.Model`, a
+            fixed model-building function. The model must have a known
+            input (built from `keras.Input`) and one output of features.
+        num_classes: number of classes `K`, at least 2.
+        dims: candidate output dimensionalities (at least 2; at least 3 with
+            `regression`), or one fixed value.
+        methods: candidate prototype placements (`"auto"`, `"hpn"`,
+            `"optimize"`, ...), or one fixed method.
+        learning_rates: candidate learning rates of Adam, or one fixed value.
+        regression: `(lower, upper)`, the range of the regression targets,
+            to train classification and regression on one output with
+            `MultiTaskLoss`; `None` for classification only.
+        weight_range: `(min, max)` of the task weight `t` within `[0, 1]`,
+            or one fixed `t`; only used with `regression`.
+        seed: seed of the prototype placement.
+        name: name of the hypermodel.
+        tunable: whether the backbone's hyperparameters are added to the
+            search space (see `keras_tuner.HyperModel`).
+
+    Example:
+
+    ```python
+    def backbone(hp):
+        return keras.Sequential([
+            keras.Input((64,)),
+            keras.layers.Dense(hp.Choice("units", [32, 64]), activation="relu"),
+        ])
+
+    hypermodel = keras_hpn.tuning.HPNHyperModel(backbone, num_classes=10, dims=[3, 5])
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)  # the first value of each choice
+    model.output.shape
+    # (None, 3)
+    hypermodel.prototypes(hp).shape
+    # (10, 3)
+    [o.name for o in hypermodel.objectives()]
+    # ["val_prototype_accuracy"]
+    ```
+
+    A search (not run here, it trains):
+
+    ```
+    tuner = keras_tuner.RandomSearch(
+        hypermodel,
+        objective=hypermodel.objectives(),
+        max_trials=10,
+        directory="tuning",
+        project_name="digits",
+    )
+    tuner.search(x_train, y_train, validation_data=(x_val, y_val), epochs=20)
+    best_hp = tuner.get_best_hyperparameters()[0]
+    best = tuner.get_best_models()[0]
+    classes = keras_hpn.predict_classes(
+        best.predict(x_test), hypermodel.prototypes(best_hp)
+    )
+    ```
+    """
+
+    def __init__(
+        self,
+        backbone: Callable[..., keras.Model],
+        num_classes: int,
+        dims: int | Sequence[int] = (10, 25, 50),
+        methods: str | Sequence[str] = "auto",
+        learning_rates: float | Sequence[float] = 1e-3,
+        regression: tuple[float, float] | None = None,
+        weight_range: float | tuple[float, float] = (0.0, 1.0),
+        seed: int | None = 0,
+        name: str | None = None,
+        tunable: bool = True,
+    ):
+        _require_keras_tuner()
+        super().__init__(name=name, tunable=tunable)
+        if not callable(backbone):
+            raise ValueError(
+                "`backbone` must be a callable that builds a keras.Model, "
+                f"`backbone(hp)` or `backbone()`. Received: backbone={backbone!r}"
+            )
+        self.backbone = backbone
+        if (
+            isinstance(num_classes, bool)
+            or not isinstance(num_classes, numbers.Integral)
+            or num_classes < 2
+        ):
+            raise ValueError(
+                "`num_classes` must be an integer of at least 2. "
+                f"Received: num_classes={num_classes!r}"
+            )
+        self.num_classes = int(num_classes)
+        self.regression = (
+            None if regression is None else check_range(*_pair(regression))
+        )
+        self.dims = [
+            int(d)
+            for d in _choices(
+                dims, "dims", numbers.Integral, 3 if self.regression else 2
+            )
+        ]
+        self.methods = _choices(methods, "methods", str)
+        for method in self.methods:
+            if method not in METHODS:
+                raise ValueError(
+                    f"`methods` must hold methods from {METHODS}. "
+                    f"Received: methods={methods!r}"
+                )
+        self.learning_rates = [
+            float(v) for v in _choices(learning_rates, "learning_rates", numbers.Real)
+        ]
+        if not all(v > 0 for v in self.learning_rates):
+            raise ValueError(
+                "`learning_rates` must be positive. "
+                f"Received: learning_rates={learning_rates!r}"
+            )
+        self.weight_range = _weight_range(weight_range)
+        self.seed = seed
+        self._prototype_cache: dict = {}
+
+    def _hyperparameters(self, hp) -> tuple[int, str, float]:
+        dims = (
+            hp.Fixed("dims", self.dims[0])
+            if len(self.dims) == 1
+            else hp.Choice("dims", self.dims)
+        )
+        method = (
+            hp.Fixed("method", self.methods[0])
+            if len(self.methods) == 1
+            else hp.Choice("method", self.methods)
+        )
+        rate = (
+            hp.Fixed("learning_rate", self.learning_rates[0])
+            if len(self.learning_rates) == 1
+            else hp.Choice("learning_rate", self.learning_rates)
+        )
+        return dims, method, rate
+
+    def _weight(self, hp) -> float:
+        low, high = self.weight_range
+        if low == high:
+            return hp.Fixed("weight", low)
+        # Default (first build, HyperParameters() examples): the middle of the range.
+        return hp.Float(
+            "weight", min_value=low, max_value=high, default=(low + high) / 2
+        )
+
+    def prototypes(self, hp) -> np.ndarray:
+        """The class prototypes a trial with hyperparameters `hp` trains with.
+
+        Args:
+            hp: the trial's `keras_tuner.HyperParameters`, e.g.
+                `tuner.get_best_hyperparameters()[0]`.
+
+        Returns:
+            Array `(num_classes, dims)` with unit rows; with `regression`
+            they are orthogonal to the regression axis `e_0`. Decode
+            `model.predict` outputs with `keras_hpn.predict_classes(z, P)`.
+        """
+        dims, method, _ = self._hyperparameters(hp)
+        key = (dims, method)
+        if key not in self._prototype_cache:
+            if self.regression is None:
+                protos = hyperspherical(
+                    self.num_classes, dims, seed=self.seed, method=method
+                )
+            else:
+                protos, _ = multitask(
+                    self.num_classes, dims, seed=self.seed, method=method
+                )
+            self._prototype_cache[key] = protos
+        return self._prototype_cache[key]
+
+    def objectives(self, validation: bool = True) -> list:
+        """The tuner objectives of this model's metrics, with their directions.
+
+        Args:
+            validation: whether to track the metrics on the validation data.
+
+        Returns:
+            `[objective("prototype_accuracy")]`, plus
+            `objective("regression_mae")` with `regression`: pass the list as
+            a tuner's `objective` to optimise all of them.
+        """
+        names = ["prototype_accuracy"]
+        if self.regression is not None:
+            names.append("regression_mae")
+        return [objective(name, validation) for name in names]
+
+    def build(self, hp) -> keras.Model:
+        """Builds and compiles one trial's model.
+
+        Args:
+            hp: the trial's `keras_tuner.HyperParameters`.
+
+        Returns:
+            A compiled `keras.Model` whose output is the unit vector `z`.
+        """
+        dims, _, rate = self._hyperparameters(hp)
+        protos = self.prototypes(hp)
+        body = self.backbone(hp) if _takes_hp(self.backbone) else self.backbone()
+        if not isinstance(body, keras.Model):
+            raise ValueError(
+                f"`backbone` must return a keras.Model. Received: {type(body).__name__}"
+            )
+        try:
+            inputs, features = body.inputs, body.outputs
+        except (AttributeError, ValueError):
+            inputs = features = None
+        if not inputs or not features or len(features) != 1:
+            raise ValueError(
+                "`backbone` must return a model with a known input (built from "
+                "keras.Input) and one output of features. Received a model "
+                f"with inputs={inputs} and outputs={features}."
+            )
+        outputs = L2NormalizedProjection(dims, name="hpn_projection")(features[0])
+        model = keras.Model(inputs, outputs, name=body.name)
+        if self.regression is None:
+            loss = PrototypeCosineLoss(protos)
+            metrics = [PrototypeAccuracy(protos)]
+        else:
+            lower, upper = self.regression
+            loss = MultiTaskLoss(protos, lower, upper, weight=self._weight(hp))
+            metrics = [
+                PrototypeAccuracy(protos, label_column=0),
+                RegressionMAE(lower, upper, target_column=1),
+            ]
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=rate),
+            loss=loss,
+            metrics=metrics,
+        )
+        return model
+
+
+def _pair(value) -> tuple:
+    if not isinstance(value, Sequence) or len(value) != 2:
+        raise ValueError(
+            "`regression` must be a pair (lower, upper): the range of the "
+            f"regression targets. Received: regression={value!r}"
+        )
+    return tuple(value)
+
+
+def _weight_range(value) -> tuple[float, float]:
+    pair = (value, value) if isinstance(value, numbers.Real) else value
+    valid = (
+        isinstance(pair, Sequence)
+        and len(pair) == 2
+        and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v <= 1
+            for v in pair
+        )
+        and pair[0] <= pair[1]
+    )
+    if not valid:
+        raise ValueError(
+            "`weight_range` must be a number in [0, 1] or a pair (min, max) "
+            f"with 0 <= min <= max <= 1. Received: weight_range={value!r}"
+        )
+    return float(pair[0]), float(pair[1])

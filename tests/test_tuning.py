@@ -1,0 +1,301 @@
+"""keras-tuner searches over HPNs on real data (scikit-learn digits and wine)."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+keras_tuner = pytest.importorskip("keras_tuner")
+
+import keras_hpn  # noqa: E402
+from keras_hpn import data  # noqa: E402
+from keras_hpn.tuning import HPNHyperModel, objective  # noqa: E402
+
+
+class CountingBackbone:
+    """A small MLP body that counts how often it is built."""
+
+    def __init__(self, features: int):
+        self.features = features
+        self.calls = 0
+
+    def __call__(self, hp):
+        self.calls += 1
+        return keras.Sequential(
+            [
+                keras.Input((self.features,)),
+                keras.layers.Dense(hp.Choice("units", [32, 64]), activation="relu"),
+            ]
+        )
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.digits(seed=0)
+
+
+def _trial_dirs(path):
+    return sorted(p.name for p in path.iterdir() if p.name.startswith("trial_"))
+
+
+def test_objective_names_and_directions():
+    assert (
+        objective("prototype_accuracy").name,
+        objective("prototype_accuracy").direction,
+    ) == (
+        "val_prototype_accuracy",
+        "max",
+    )
+    mae = objective("val_regression_mae")
+    assert (mae.name, mae.direction) == ("val_regression_mae", "min")
+    top = objective("top_5_prototype_accuracy", validation=False)
+    assert (top.name, top.direction) == ("top_5_prototype_accuracy", "max")
+    assert objective("loss").direction == "min"
+    # A larger accuracy is better, a larger error is worse.
+    assert objective("prototype_accuracy").better_than(0.9, 0.8)
+    assert not mae.better_than(3.0, 2.0)
+    with pytest.raises(ValueError, match="metric.*accuracy_typo"):
+        objective("accuracy_typo")
+
+
+def test_hypermodel_builds_what_it_says():
+    backbone = CountingBackbone(64)
+    hypermodel = HPNHyperModel(
+        backbone, num_classes=10, dims=[3, 5], methods=["auto", "hpn"]
+    )
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("dims", 5)
+    model = hypermodel.build(hp)
+    assert model.output.shape == (None, 5)
+    assert backbone.calls == 1
+    assert set(hp.values) == {"dims", "method", "learning_rate", "units"}
+    assert hp.values["method"] == "auto" and hp.values["learning_rate"] == 1e-3
+    np.testing.assert_array_equal(
+        hypermodel.prototypes(hp), keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
+    )
+    # The loss and the metric hold the same prototypes.
+    np.testing.assert_allclose(model.loss.prototypes, hypermodel.prototypes(hp))
+    assert [o.name for o in hypermodel.objectives()] == ["val_prototype_accuracy"]
+    # A fixed model-building function without `hp`.
+    fixed = HPNHyperModel(
+        lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)]),
+        num_classes=3,
+        dims=4,
+    )
+    assert fixed.build(keras_tuner.HyperParameters()).output.shape == (None, 4)
+
+
+def test_multitask_hypermodel_searches_the_weight():
+    hypermodel = HPNHyperModel(
+        CountingBackbone(12), num_classes=3, dims=[4, 6], regression=(11.0, 15.0)
+    )
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)
+    assert hp.values["weight"] == 0.5  # the default: the middle of [0, 1]
+    assert isinstance(model.loss, keras_hpn.losses.MultiTaskLoss)
+    assert (model.loss.lower, model.loss.upper, model.loss.weight) == (11.0, 15.0, 0.5)
+    protos, axis = keras_hpn.prototypes.multitask(3, 4, seed=0)
+    np.testing.assert_array_equal(hypermodel.prototypes(hp), protos)
+    assert [(o.name, o.direction) for o in hypermodel.objectives()] == [
+        ("val_prototype_accuracy", "max"),
+        ("val_regression_mae", "min"),
+    ]
+    # One value fixes t, and it is still recorded with the trial.
+    fixed = keras_tuner.HyperParameters()
+    model = HPNHyperModel(
+        CountingBackbone(12), 3, dims=4, regression=(0.0, 1.0), weight_range=0.25
+    ).build(fixed)
+    assert model.loss.weight == fixed.values["weight"] == 0.25
+    # t only exists with a regression task.
+    plain = keras_tuner.HyperParameters()
+    HPNHyperModel(CountingBackbone(12), num_classes=3, dims=4).build(plain)
+    assert "weight" not in plain.values
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_classes": 1}, "num_classes=1"),
+        ({"num_classes": 3, "dims": [1, 4]}, r"dims=\[1, 4\]"),
+        ({"num_classes": 3, "dims": 2, "regression": (0.0, 1.0)}, "dims=2"),
+        ({"num_classes": 3, "dims": []}, "dims"),
+        ({"num_classes": 3, "methods": ["auto", "best"]}, "best"),
+        ({"num_classes": 3, "learning_rates": -0.1}, "learning_rates=-0.1"),
+        ({"num_classes": 3, "regression": (2.0, 1.0)}, "lower"),
+        ({"num_classes": 3, "regression": 5.0}, "regression=5.0"),
+        ({"num_classes": 3, "weight_range": (0.5, 1.5)}, "weight_range"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        HPNHyperModel(CountingBackbone(4), **kwargs)
+
+
+def test_backbone_must_return_a_model_with_an_input():
+    hypermodel = HPNHyperModel(lambda hp: keras.layers.Dense(3), num_classes=3, dims=4)
+    with pytest.raises(ValueError, match="keras.Model"):
+        hypermodel.build(keras_tuner.HyperParameters())
+    with pytest.raises(ValueError, match="backbone"):
+        HPNHyperModel("resnet", num_classes=3)
+
+
+def test_random_search_over_dims_restores_a_model_that_predicts(digits, tmp_path):
+    keras.utils.set_random_seed(0)
+    hypermodel = HPNHyperModel(
+        CountingBackbone(64), num_classes=10, dims=[2, 5, 10], learning_rates=1e-2
+    )
+    tuner = keras_tuner.RandomSearch(
+        hypermodel,
+        objective=hypermodel.objectives(),
+        max_trials=2,
+        seed=1,
+        directory=str(tmp_path),
+        project_name="digits",
+    )
+    tuner.search(
+        digits.x_train,
+        digits.y_train,
+        validation_data=(digits.x_test, digits.y_test),
+        epochs=2,
+        batch_size=64,
+        verbose=0,
+    )
+    trials = tuner.oracle.get_best_trials(num_trials=2)
+    assert len(trials) == 2
+    # The objective is what Keras logged: val_prototype_accuracy, maximised.
+    scores = [t.metrics.get_best_value("val_prototype_accuracy") for t in trials]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    best_hp = tuner.get_best_hyperparameters()[0]
+    best = tuner.get_best_models()[0]
+    outputs = best.predict(digits.x_test, verbose=0)
+    assert outputs.shape == (450, best_hp.values["dims"])
+    classes = keras_hpn.predict_classes(outputs, hypermodel.prototypes(best_hp))
+    accuracy = float(np.mean(classes == digits.y_test))
+    # The restored model is the checkpoint with the best epoch's score.
+    assert accuracy == pytest.approx(scores[0], abs=1e-6)
+    assert accuracy > 0.6  # ten classes: chance is 0.1
+
+
+def test_multi_objective_search_on_wine(tmp_path):
+    split = data.wine(seed=0)
+    lower, upper = float(split.y_train[:, 1].min()), float(split.y_train[:, 1].max())
+    keras.utils.set_random_seed(0)
+    hypermodel = HPNHyperModel(
+        CountingBackbone(split.x_train.shape[1]),
+        num_classes=3,
+        dims=[3, 4],
+        regression=(lower, upper),
+    )
+    objectives = hypermodel.objectives()
+    tuner = keras_tuner.RandomSearch(
+        hypermodel,
+        objective=objectives,
+        max_trials=2,
+        seed=0,
+        directory=str(tmp_path),
+        project_name="wine",
+    )
+    tuner.search(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_test, split.y_test),
+        epochs=2,
+        batch_size=16,
+        verbose=0,
+    )
+    trials = tuner.oracle.get_best_trials(num_trials=2)
+    assert len(trials) == 2
+    for trial in trials:
+        assert 0.0 <= trial.hyperparameters.values["weight"] <= 1.0
+        history = trial.metrics.metrics
+        assert {"val_prototype_accuracy", "val_regression_mae"} <= set(history)
+
+    # keras-tuner's multi-objective score, minimised: -accuracy + MAE, from the
+    # best epoch, whose metrics the trial keeps.
+    def combined(trial):
+        accuracy = trial.metrics.get_last_value("val_prototype_accuracy")
+        mae = trial.metrics.get_last_value("val_regression_mae")
+        return -accuracy + mae
+
+    for trial in trials:
+        assert trial.score == pytest.approx(combined(trial), abs=1e-6)
+    assert trials[0].score <= trials[1].score
+    # The best model's MAE, decoded with numpy, matches the logged metric.
+    best = tuner.get_best_models()[0]
+    predicted = keras_hpn.decode_regression(
+        best.predict(split.x_test, verbose=0), lower, upper
+    )
+    mae = float(np.mean(np.abs(predicted - split.y_test[:, 1])))
+    assert mae == pytest.approx(
+        trials[0].metrics.get_last_value("val_regression_mae"), rel=1e-4
+    )
+
+
+class InterruptTrial(keras.callbacks.Callback):
+    """Stops the whole search (as Ctrl-C would) at the end of the first epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_search_resumes_without_redoing_finished_trials(digits, tmp_path):
+    project = tmp_path / "resume"
+
+    def search(max_trials, callbacks=()):
+        backbone = CountingBackbone(64)
+        tuner = keras_tuner.RandomSearch(
+            HPNHyperModel(backbone, num_classes=10, dims=[2, 3, 4, 6, 8]),
+            objective=objective("prototype_accuracy"),
+            max_trials=max_trials,
+            seed=0,
+            overwrite=False,
+            directory=str(tmp_path),
+            project_name="resume",
+        )
+        built_before = backbone.calls  # the tuner may build once to see the space
+        try:
+            tuner.search(
+                digits.x_train[:300],
+                digits.y_train[:300],
+                validation_data=(digits.x_test, digits.y_test),
+                epochs=1,
+                batch_size=64,
+                verbose=0,
+                callbacks=list(callbacks),
+            )
+        except KeyboardInterrupt:
+            pass
+        return tuner, backbone.calls - built_before
+
+    def statuses():
+        return {
+            name: json.loads((project / name / "trial.json").read_text())["status"]
+            for name in _trial_dirs(project)
+        }
+
+    first, built = search(max_trials=2)
+    assert built == 2
+    assert statuses() == {"trial_0": "COMPLETED", "trial_1": "COMPLETED"}
+    finished = {
+        t.trial_id: (t.hyperparameters.values, t.score)
+        for t in first.oracle.trials.values()
+    }
+    # A larger budget on the same directory; the new trial is interrupted.
+    _, built = search(max_trials=3, callbacks=[InterruptTrial()])
+    assert built == 1
+    assert statuses()["trial_2"] == "RUNNING"
+    interrupted = json.loads((project / "trial_2" / "trial.json").read_text())
+    # Resuming trains the interrupted trial again, and nothing else.
+    resumed, built = search(max_trials=3)
+    assert built == 1
+    assert statuses() == dict.fromkeys(["trial_0", "trial_1", "trial_2"], "COMPLETED")
+    for trial_id, (values, score) in finished.items():
+        trial = resumed.oracle.trials[trial_id]
+        assert (trial.hyperparameters.values, trial.score) == (values, score)
+    assert (
+        resumed.oracle.trials["2"].hyperparameters.values
+        == interrupted["hyperparameters"]["values"]
+    )
