@@ -1,18 +1,23 @@
 """The `keras-hpn` command.
 
-`keras-hpn` (or `keras-hpn digits`) trains an HPN and a softmax
-cross-entropy baseline on scikit-learn's digits and prints their test
-accuracy side by side; `keras-hpn prototypes` places prototypes, prints
-their separation and saves them.
+`keras-hpn` (or `keras-hpn benchmark`) runs the benchmark suite;
+`keras-hpn digits` trains an HPN and a softmax cross-entropy baseline on
+scikit-learn's digits and prints their test accuracy side by side;
+`keras-hpn prototypes` places prototypes, prints their separation and saves
+them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
 from keras_hpn.prototypes import command
+
+# Kept in step with keras_hpn.benchmarks.suite.ITEMS (which imports Keras).
+ITEMS = ("dims", "fractions", "regression", "multitask", "representations", "cost")
 
 
 def _digits(args: argparse.Namespace) -> int:
@@ -26,9 +31,30 @@ def _digits(args: argparse.Namespace) -> int:
         f"{args.epochs} epochs, seeds {seeds}, backend {keras.backend.backend()}",
         flush=True,
     )
-    runs = digits.compare(dims=args.dims, seeds=seeds, epochs=args.epochs)
+    runs = digits.compare(
+        dims=args.dims, seeds=seeds, epochs=args.epochs, stream=sys.stdout
+    )
     print()
     print(digits.table(runs))
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    import keras
+
+    from keras_hpn.benchmarks import suite
+
+    settings = suite.Settings.quick() if args.quick else suite.Settings()
+    if args.seeds is not None:
+        settings = dataclasses.replace(settings, seeds=tuple(range(args.seeds)))
+    items = args.items or list(suite.ITEMS)
+    print(
+        f"keras-hpn benchmark: {', '.join(items)} on backend "
+        f"{keras.backend.backend()}, seeds {list(settings.seeds)}"
+        + (" (quick mode)" if args.quick else ""),
+        flush=True,
+    )
+    suite.run(settings, items=items, out=args.out, stream=sys.stdout)
     return 0
 
 
@@ -39,6 +65,21 @@ def parser() -> argparse.ArgumentParser:
         description="Hyperspherical Prototype Networks for Keras 3.",
     )
     commands = main.add_subparsers(dest="command")
+    bench = commands.add_parser(
+        "benchmark",
+        help="HPN vs softmax, cosine softmax and MSE on bundled data (default)",
+    )
+    bench.add_argument(
+        "--items", nargs="+", choices=ITEMS, help="items to run (default: all)"
+    )
+    bench.add_argument("--seeds", type=int, help="number of seeds (default 3)")
+    bench.add_argument(
+        "--out", default="hpn-results", help="directory for results.json and plots"
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="tiny budgets (a smoke test, not results)"
+    )
+    bench.set_defaults(handler=_benchmark)
     job = commands.add_parser(
         "digits", help="HPN vs softmax cross-entropy on scikit-learn digits (default)"
     )
@@ -59,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs `keras-hpn` with `argv` (default: the command line)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
-        argv = ["digits", *argv]
+        argv = ["benchmark", *argv]
     args = parser().parse_args(argv)
     return args.handler(args)
 

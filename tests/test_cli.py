@@ -3,8 +3,8 @@ import pytest
 from keras_hpn import cli
 
 
-def test_default_command_is_the_digits_job(capsys):
-    assert cli.main(["--epochs", "1", "--seeds", "1", "--dims", "10"]) == 0
+def test_digits_job(capsys):
+    assert cli.main(["digits", "--epochs", "1", "--seeds", "1", "--dims", "10"]) == 0
     out = capsys.readouterr().out
     assert "HPN vs softmax cross-entropy" in out
     table = out.split("test accuracy (mean +- std)")[1]
@@ -37,3 +37,11 @@ def test_prototypes_command_prints_separation_and_saves(tmp_path, capsys):
     prototypes, _, metadata = keras_hpn.prototypes.load_prototypes(out)
     assert prototypes.shape == (12, 6)
     assert metadata["dims"] == 6
+
+
+def test_default_command_is_the_benchmark(tmp_path, capsys):
+    status = cli.main(["--quick", "--items", "regression", "--out", str(tmp_path)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "Diabetes test MAE" in printed and "quick mode" in printed
+    assert (tmp_path / "results.json").exists()

@@ -89,7 +89,7 @@ def compare(
     dims: int = 10,
     seeds: Sequence[int] = (0, 1, 2),
     epochs: int = 30,
-    stream=sys.stdout,
+    stream="stdout",
 ) -> list[Run]:
     """Trains HPN and softmax cross-entropy on digits for every seed.
 
@@ -97,7 +97,8 @@ def compare(
         dims: output dimensionality of the HPN (and bottleneck of softmax).
         seeds: seeds of the data split, initialisation and prototypes.
         epochs: training epochs of each run.
-        stream: where progress lines go (`None` for silence).
+        stream: where progress lines go: a text stream, `"stdout"` (the
+            default, `sys.stdout` at call time) or `None` for silence.
 
     Returns:
         A list of `Run`, two per seed.
@@ -110,6 +111,8 @@ def compare(
     # ['hpn', 'softmax']
     ```
     """
+    if stream == "stdout":
+        stream = sys.stdout
     runs = []
     total = 2 * len(seeds)
     for seed in seeds:

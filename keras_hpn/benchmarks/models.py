@@ -1,0 +1,239 @@
+"""Networks and training runs shared by the benchmarks.
+
+Every loss is trained on the same body (one hidden ReLU layer, named
+`features`), the same optimiser and the same budget; only the head and the
+loss differ:
+
+* `hpn`: `L2NormalizedProjection(dims)` with `PrototypeCosineLoss`;
+* `softmax`: a linear `dims`-wide bottleneck (left out when `dims` equals
+  the number of classes) and a linear layer of class logits, softmax
+  cross-entropy;
+* `cosine`: the same bottleneck, then logits `scale * cos(z, w_k)` against
+  learned class weights (cosine softmax), softmax cross-entropy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_hpn.decoding import decode_regression, predict_classes
+from keras_hpn.layers import L2NormalizedProjection
+from keras_hpn.losses import (
+    HypersphericalRegressionLoss,
+    MultiTaskLoss,
+    PrototypeCosineLoss,
+)
+from keras_hpn.numerics import l2_normalize
+from keras_hpn.prototypes import hyperspherical, multitask
+
+CLASSIFIERS = ("hpn", "softmax", "cosine")
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """How long each network trains."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 0.001
+    hidden: int = 256
+
+
+@keras.saving.register_keras_serializable(package="keras_hpn_benchmarks")
+class CosineLogits(keras.layers.Layer):
+    """Logits `scale * cos(z, w_k)` against learned class weights."""
+
+    def __init__(self, num_classes: int, scale: float = 16.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.scale = scale
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_shape[-1], self.num_classes)
+        )
+
+    def call(self, inputs):
+        weights = ops.transpose(l2_normalize(ops.transpose(self.kernel)))
+        return self.scale * ops.matmul(l2_normalize(inputs), weights)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes, "scale": self.scale})
+        return config
+
+
+def body(input_dim: int, hidden: int) -> keras.Sequential:
+    """The shared body: one hidden ReLU layer named `features`."""
+    return keras.Sequential(
+        [
+            keras.Input((input_dim,)),
+            keras.layers.Dense(hidden, activation="relu", name="features"),
+        ]
+    )
+
+
+def classifier(
+    kind: str, input_dim: int, num_classes: int, dims: int, seed: int, budget: Budget
+) -> tuple[keras.Model, np.ndarray | None]:
+    """A compiled classifier of the given kind, and its prototypes (HPN only)."""
+    if kind not in CLASSIFIERS:
+        raise ValueError(f"`kind` must be one of {CLASSIFIERS}. Received: {kind!r}")
+    keras.utils.set_random_seed(seed)
+    model = body(input_dim, budget.hidden)
+    optimizer = keras.optimizers.Adam(budget.learning_rate)
+    if kind == "hpn":
+        protos = hyperspherical(num_classes, dims, seed=seed)
+        model.add(L2NormalizedProjection(dims))
+        model.compile(optimizer=optimizer, loss=PrototypeCosineLoss(protos))
+        return model, protos
+    if dims != num_classes:
+        model.add(keras.layers.Dense(dims, name="bottleneck"))
+    if kind == "softmax":
+        model.add(keras.layers.Dense(num_classes))
+    else:
+        model.add(CosineLogits(num_classes))
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model, None
+
+
+def predict(model: keras.Model, protos: np.ndarray | None, x: np.ndarray) -> np.ndarray:
+    """Predicted classes of a classifier built by `classifier`."""
+    outputs = model.predict(x, verbose=0, batch_size=512)
+    if protos is not None:
+        return predict_classes(outputs, protos)
+    return np.argmax(outputs, axis=-1)
+
+
+def train_classifier(
+    kind: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    dims: int,
+    seed: int,
+    budget: Budget,
+) -> tuple[float, keras.Model]:
+    """Trains one classifier and returns `(test accuracy, model)`."""
+    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    model, protos = classifier(kind, x_train.shape[1], num_classes, dims, seed, budget)
+    model.fit(
+        x_train,
+        y_train,
+        epochs=budget.epochs,
+        batch_size=budget.batch_size,
+        verbose=0,
+    )
+    accuracy = float(np.mean(predict(model, protos, x_test) == y_test))
+    return accuracy, model
+
+
+def train_regressor(
+    kind: str, split, seed: int, budget: Budget, dims: int = 2
+) -> float:
+    """Trains `hpn` or `mse` regression and returns the test MAE (target units)."""
+    keras.utils.set_random_seed(seed)
+    model = body(split.x_train.shape[1], budget.hidden)
+    optimizer = keras.optimizers.Adam(budget.learning_rate)
+    y_train = np.asarray(split.y_train, dtype="float64")
+    if kind == "hpn":
+        loss = HypersphericalRegressionLoss.from_targets(y_train)
+        model.add(L2NormalizedProjection(dims))
+        model.compile(optimizer=optimizer, loss=loss)
+        model.fit(
+            split.x_train,
+            y_train,
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
+            verbose=0,
+        )
+        outputs = model.predict(split.x_test, verbose=0)
+        predicted = decode_regression(outputs, loss.lower, loss.upper)
+    elif kind == "mse":
+        mean, std = y_train.mean(), y_train.std()
+        model.add(keras.layers.Dense(1))
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(
+            split.x_train,
+            (y_train - mean) / std,
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
+            verbose=0,
+        )
+        predicted = model.predict(split.x_test, verbose=0)[:, 0] * std + mean
+    else:
+        raise ValueError(f"`kind` must be 'hpn' or 'mse'. Received: {kind!r}")
+    return float(np.mean(np.abs(predicted - split.y_test)))
+
+
+def train_multitask(
+    kind: str, split, weight: float, seed: int, budget: Budget, dims: int = 4
+) -> tuple[float, float]:
+    """Class accuracy and target MAE of a joint model with task weight `weight`.
+
+    `y_*` of `split` hold the class id in column 0 and the target in column 1.
+    `hpn` uses `MultiTaskLoss` on one output; `softmax_mse` has a logits head
+    and a regression head on the same body, with `loss_weights=[t, 1 - t]`
+    and the target standardised with training statistics.
+    """
+    keras.utils.set_random_seed(seed)
+    labels = split.y_train[:, 0].astype("int64")
+    targets = split.y_train[:, 1].astype("float64")
+    num_classes = int(labels.max()) + 1
+    optimizer = keras.optimizers.Adam(budget.learning_rate)
+    if kind == "hpn":
+        lower, upper = float(targets.min()), float(targets.max())
+        protos, _ = multitask(num_classes, dims, seed=seed)
+        model = body(split.x_train.shape[1], budget.hidden)
+        model.add(L2NormalizedProjection(dims))
+        model.compile(
+            optimizer=optimizer, loss=MultiTaskLoss(protos, lower, upper, weight)
+        )
+        model.fit(
+            split.x_train,
+            split.y_train,
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
+            verbose=0,
+        )
+        outputs = model.predict(split.x_test, verbose=0)
+        classes = predict_classes(outputs, protos)
+        values = decode_regression(outputs, lower, upper)
+    elif kind == "softmax_mse":
+        mean, std = targets.mean(), targets.std()
+        inputs = keras.Input((split.x_train.shape[1],))
+        hidden = keras.layers.Dense(budget.hidden, activation="relu")(inputs)
+        logits = keras.layers.Dense(num_classes, name="logits")(hidden)
+        value = keras.layers.Dense(1, name="value")(hidden)
+        model = keras.Model(inputs, [logits, value])
+        model.compile(
+            optimizer=optimizer,
+            loss=[
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                keras.losses.MeanSquaredError(),
+            ],
+            loss_weights=[weight, 1.0 - weight],
+        )
+        model.fit(
+            split.x_train,
+            [labels, (targets - mean) / std],
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
+            verbose=0,
+        )
+        logits_out, value_out = model.predict(split.x_test, verbose=0)
+        classes = np.argmax(logits_out, axis=-1)
+        values = value_out[:, 0] * std + mean
+    else:
+        raise ValueError(f"`kind` must be 'hpn' or 'softmax_mse'. Received: {kind!r}")
+    accuracy = float(np.mean(classes == split.y_test[:, 0]))
+    mae = float(np.mean(np.abs(values - split.y_test[:, 1])))
+    return accuracy, mae
