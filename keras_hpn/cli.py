@@ -47,6 +47,16 @@ def _benchmark(args: argparse.Namespace) -> int:
     settings = suite.Settings.quick() if args.quick else suite.Settings()
     if args.seeds is not None:
         settings = dataclasses.replace(settings, seeds=tuple(range(args.seeds)))
+    if args.dataset != "digits":
+        print(
+            f"keras-hpn benchmark: accuracy vs output dims on {args.dataset} with a "
+            f"ResNet, backend {keras.backend.backend()}, seeds {list(settings.seeds)}",
+            flush=True,
+        )
+        suite.run_cifar(
+            args.dataset, settings, args.epochs, args.out, sys.stdout, args.quick
+        )
+        return 0
     items = args.items or list(suite.ITEMS)
     print(
         f"keras-hpn benchmark: {', '.join(items)} on backend "
@@ -79,6 +89,13 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--quick", action="store_true", help="tiny budgets (a smoke test, not results)"
     )
+    bench.add_argument(
+        "--dataset",
+        choices=("digits", "cifar10", "cifar100"),
+        default="digits",
+        help="cifar10/cifar100: item 'dims' on tfds data with a ResNet (use a GPU)",
+    )
+    bench.add_argument("--epochs", type=int, help="CIFAR training epochs (100)")
     bench.set_defaults(handler=_benchmark)
     job = commands.add_parser(
         "digits", help="HPN vs softmax cross-entropy on scikit-learn digits (default)"

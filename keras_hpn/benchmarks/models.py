@@ -67,36 +67,49 @@ class CosineLogits(keras.layers.Layer):
         return config
 
 
-def body(input_dim: int, hidden: int) -> keras.Sequential:
-    """The shared body: one hidden ReLU layer named `features`."""
-    return keras.Sequential(
-        [
-            keras.Input((input_dim,)),
-            keras.layers.Dense(hidden, activation="relu", name="features"),
-        ]
+def body(input_dim: int, hidden: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The shared body: one hidden ReLU layer named `features`.
+
+    Returns:
+        `(inputs, features)`, symbolic tensors of a functional model.
+    """
+    inputs = keras.Input((input_dim,))
+    return inputs, keras.layers.Dense(hidden, activation="relu", name="features")(
+        inputs
     )
 
 
 def classifier(
-    kind: str, input_dim: int, num_classes: int, dims: int, seed: int, budget: Budget
+    kind: str,
+    input_dim: int,
+    num_classes: int,
+    dims: int,
+    seed: int,
+    budget: Budget,
+    make_body=None,
 ) -> tuple[keras.Model, np.ndarray | None]:
-    """A compiled classifier of the given kind, and its prototypes (HPN only)."""
+    """A compiled classifier of the given kind, and its prototypes (HPN only).
+
+    `make_body()` may give another body as `(inputs, features)`; by default
+    it is `body(input_dim, budget.hidden)`.
+    """
     if kind not in CLASSIFIERS:
         raise ValueError(f"`kind` must be one of {CLASSIFIERS}. Received: {kind!r}")
     keras.utils.set_random_seed(seed)
-    model = body(input_dim, budget.hidden)
+    inputs, features = (make_body or (lambda: body(input_dim, budget.hidden)))()
     optimizer = keras.optimizers.Adam(budget.learning_rate)
     if kind == "hpn":
         protos = hyperspherical(num_classes, dims, seed=seed)
-        model.add(L2NormalizedProjection(dims))
+        model = keras.Model(inputs, L2NormalizedProjection(dims)(features))
         model.compile(optimizer=optimizer, loss=PrototypeCosineLoss(protos))
         return model, protos
     if dims != num_classes:
-        model.add(keras.layers.Dense(dims, name="bottleneck"))
+        features = keras.layers.Dense(dims, name="bottleneck")(features)
     if kind == "softmax":
-        model.add(keras.layers.Dense(num_classes))
+        logits = keras.layers.Dense(num_classes)(features)
     else:
-        model.add(CosineLogits(num_classes))
+        logits = CosineLogits(num_classes)(features)
+    model = keras.Model(inputs, logits)
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -141,12 +154,12 @@ def train_regressor(
 ) -> float:
     """Trains `hpn` or `mse` regression and returns the test MAE (target units)."""
     keras.utils.set_random_seed(seed)
-    model = body(split.x_train.shape[1], budget.hidden)
+    inputs, features = body(split.x_train.shape[1], budget.hidden)
     optimizer = keras.optimizers.Adam(budget.learning_rate)
     y_train = np.asarray(split.y_train, dtype="float64")
     if kind == "hpn":
         loss = HypersphericalRegressionLoss.from_targets(y_train)
-        model.add(L2NormalizedProjection(dims))
+        model = keras.Model(inputs, L2NormalizedProjection(dims)(features))
         model.compile(optimizer=optimizer, loss=loss)
         model.fit(
             split.x_train,
@@ -159,7 +172,7 @@ def train_regressor(
         predicted = decode_regression(outputs, loss.lower, loss.upper)
     elif kind == "mse":
         mean, std = y_train.mean(), y_train.std()
-        model.add(keras.layers.Dense(1))
+        model = keras.Model(inputs, keras.layers.Dense(1)(features))
         model.compile(optimizer=optimizer, loss="mse")
         model.fit(
             split.x_train,
@@ -192,8 +205,8 @@ def train_multitask(
     if kind == "hpn":
         lower, upper = float(targets.min()), float(targets.max())
         protos, _ = multitask(num_classes, dims, seed=seed)
-        model = body(split.x_train.shape[1], budget.hidden)
-        model.add(L2NormalizedProjection(dims))
+        inputs, features = body(split.x_train.shape[1], budget.hidden)
+        model = keras.Model(inputs, L2NormalizedProjection(dims)(features))
         model.compile(
             optimizer=optimizer, loss=MultiTaskLoss(protos, lower, upper, weight)
         )
@@ -209,8 +222,7 @@ def train_multitask(
         values = decode_regression(outputs, lower, upper)
     elif kind == "softmax_mse":
         mean, std = targets.mean(), targets.std()
-        inputs = keras.Input((split.x_train.shape[1],))
-        hidden = keras.layers.Dense(budget.hidden, activation="relu")(inputs)
+        inputs, hidden = body(split.x_train.shape[1], budget.hidden)
         logits = keras.layers.Dense(num_classes, name="logits")(hidden)
         value = keras.layers.Dense(1, name="value")(hidden)
         model = keras.Model(inputs, [logits, value])

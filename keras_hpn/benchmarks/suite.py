@@ -377,6 +377,59 @@ def run(
     for item in items:
         results[item] = RUNNERS[item](settings, progress)
     results["seconds"] = time.perf_counter() - progress.start
+    _report(results, out, stream)
+    return results
+
+
+def run_cifar(
+    name: str,
+    settings: Settings,
+    epochs: int | None = None,
+    out: str | os.PathLike | None = "hpn-results",
+    stream="stdout",
+    quick: bool = False,
+) -> dict:
+    """Item 1 (accuracy vs output dims) on CIFAR with a ResNet; for GPUs.
+
+    Args:
+        name: `"cifar10"` or `"cifar100"`.
+        settings: seeds are taken from here.
+        epochs: training epochs (default 100; 1 in quick mode).
+        out: directory for `results.json` and `dims.png`, or `None`.
+        stream: as in `run`.
+        quick: a tiny ResNet, one output width and one epoch (smoke test).
+
+    Returns:
+        The results, with the accuracies under `"dims"`.
+    """
+    import keras
+
+    from keras_hpn.benchmarks import cifar
+
+    if stream == "stdout":
+        stream = sys.stdout
+    dims = cifar.DEFAULT_DIMS[name][-1:] if quick else cifar.DEFAULT_DIMS[name]
+    spec = cifar.ResNetSpec(blocks=1, width=4) if quick else cifar.ResNetSpec()
+    budget = Budget(epochs=epochs or (1 if quick else 100), batch_size=128)
+    progress = Progress(
+        len(models.CLASSIFIERS) * len(dims) * len(settings.seeds), stream
+    )
+    results = {
+        "settings": {**dataclasses.asdict(settings), "dims": list(dims)},
+        "dataset": name,
+        "backend": keras.backend.backend(),
+        "resnet": dataclasses.asdict(spec),
+        "budget": dataclasses.asdict(budget),
+    }
+    results["dims"] = cifar.compare_dims(
+        name, dims, settings.seeds, budget, spec, progress
+    )
+    results["seconds"] = time.perf_counter() - progress.start
+    _report(results, out, stream)
+    return results
+
+
+def _report(results: dict, out, stream) -> None:
     if stream is not None:
         print(file=stream)
         print(tables(results), file=stream)
@@ -390,7 +443,6 @@ def run(
                 str(path) for path in [directory / "results.json", *written]
             )
             print(f"\nwrote {names}", file=stream)
-    return results
 
 
 def _cell(summary: dict, digits: int = 3) -> str:
@@ -404,7 +456,8 @@ def tables(results: dict) -> str:
     if "dims" in results:
         dims = results["settings"]["dims"]
         lines = [
-            f"Digits test accuracy by output dims (mean +- std over {seeds} seeds)",
+            f"{results.get('dataset', 'digits').capitalize()} test accuracy by "
+            f"output dims (mean +- std over {seeds} seeds)",
             "loss     " + "".join(f"{'D=' + str(d):>18}" for d in dims),
         ]
         for kind in models.CLASSIFIERS:
@@ -497,7 +550,8 @@ def plot(results: dict, directory: Path) -> list[Path]:
             )
         axis.set(xlabel="output dimensions D", ylabel="test accuracy", xscale="log")
         axis.set_xticks(dims, [str(d) for d in dims])
-        axis.set_title("Digits: accuracy vs output dimensions")
+        dataset = results.get("dataset", "digits").capitalize()
+        axis.set_title(f"{dataset}: accuracy vs output dimensions")
         axis.legend()
         written.append(_save(figure, directory / "dims.png"))
     if "fractions" in results:

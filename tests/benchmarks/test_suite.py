@@ -72,4 +72,33 @@ def test_softmax_head_adds_bottleneck_only_below_num_classes():
     assert [layer.name for layer in small.layers].count("bottleneck") == 1
     assert "bottleneck" not in [layer.name for layer in full.layers]
     hpn, protos = models.classifier("hpn", 64, 10, 3, 0, Budget())
-    assert protos.shape == (10, 3) and hpn.output_shape == (None, 3)
+    assert protos.shape == (10, 3) and tuple(hpn.output.shape) == (None, 3)
+
+
+@pytest.mark.slow
+def test_cifar_item_runs_offline_under_mock_data(tmp_path, capsys):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    settings = suite.Settings(seeds=(0,))
+    with tfds.testing.mock_data(
+        num_examples=16, policy=tfds.testing.MockPolicy.USE_CODE
+    ):
+        results = suite.run_cifar("cifar10", settings, out=tmp_path, quick=True)
+    assert results["dataset"] == "cifar10" and results["settings"]["dims"] == [10]
+    assert set(results["dims"]) == {"hpn/10", "softmax/10", "cosine/10"}
+    for entry in results["dims"].values():
+        assert 0.0 <= entry["mean"] <= 1.0
+    assert "Cifar10 test accuracy by output dims" in capsys.readouterr().out
+    assert (tmp_path / "dims.png").exists()
+
+
+def test_resnet_body_is_resnet20_by_default():
+    import keras
+
+    from keras_hpn.benchmarks import cifar
+
+    inputs, features = cifar.resnet_body(cifar.ResNetSpec())
+    model = keras.Model(inputs, features)
+    convolutions = [layer for layer in model.layers if "conv" in layer.name]
+    # 1 stem + 3 stages x 3 blocks x 2, plus 2 projection shortcuts.
+    assert len(convolutions) == 1 + 18 + 2
+    assert tuple(features.shape) == (None, 64)
