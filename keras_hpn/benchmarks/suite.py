@@ -32,9 +32,9 @@ class Settings:
     dims: tuple[int, ...] = (2, 3, 5, 10)
     fractions: tuple[float, ...] = (0.1, 0.25, 1.0)
     weights: tuple[float, ...] = (0.01, 0.1, 0.25, 0.5, 0.9)
-    classification: Budget = Budget(epochs=20, batch_size=64, learning_rate=0.001)
+    classification: Budget = Budget(epochs=15, batch_size=64, learning_rate=0.001)
     regression: Budget = Budget(epochs=30, batch_size=64, learning_rate=0.01, hidden=64)
-    multitask: Budget = Budget(epochs=60, batch_size=16, learning_rate=0.005, hidden=64)
+    multitask: Budget = Budget(epochs=30, batch_size=16, learning_rate=0.01, hidden=64)
     cost_steps: int = 40
     cost_backends: tuple[str, ...] = ("tensorflow", "jax")
 
@@ -549,6 +549,7 @@ def plot(results: dict, directory: Path) -> list[Path]:
                 label=kind,
             )
         axis.set(xlabel="output dimensions D", ylabel="test accuracy", xscale="log")
+        axis.minorticks_off()
         axis.set_xticks(dims, [str(d) for d in dims])
         dataset = results.get("dataset", "digits").capitalize()
         axis.set_title(f"{dataset}: accuracy vs output dimensions")
@@ -568,6 +569,8 @@ def plot(results: dict, directory: Path) -> list[Path]:
                 label=kind,
             )
         axis.set(xlabel="share of training data", ylabel="test accuracy", xscale="log")
+        axis.minorticks_off()
+        axis.set_xticks(fractions, [f"{f:.0%}" for f in fractions])
         axis.set_title("Digits: accuracy vs training data")
         axis.legend()
         written.append(_save(figure, directory / "fractions.png"))
