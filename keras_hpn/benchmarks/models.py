@@ -117,9 +117,24 @@ def classifier(
     return model, None
 
 
+def outputs_of(model: keras.Model, x, batch_size: int = 1024):
+    """Model outputs as numpy, computed eagerly in batches.
+
+    Unlike `model.predict`, this traces no prediction function, which on the
+    small test sets here costs more than the prediction itself.
+    """
+    parts = []
+    for start in range(0, len(x), batch_size):
+        result = model(x[start : start + batch_size], training=False)
+        parts.append(keras.tree.map_structure(keras.ops.convert_to_numpy, result))
+    if isinstance(parts[0], (list, tuple)):
+        return [np.concatenate(group) for group in zip(*parts, strict=True)]
+    return np.concatenate(parts)
+
+
 def predict(model: keras.Model, protos: np.ndarray | None, x: np.ndarray) -> np.ndarray:
     """Predicted classes of a classifier built by `classifier`."""
-    outputs = model.predict(x, verbose=0, batch_size=512)
+    outputs = outputs_of(model, x)
     if protos is not None:
         return predict_classes(outputs, protos)
     return np.argmax(outputs, axis=-1)
@@ -168,7 +183,7 @@ def train_regressor(
             batch_size=budget.batch_size,
             verbose=0,
         )
-        outputs = model.predict(split.x_test, verbose=0)
+        outputs = outputs_of(model, split.x_test)
         predicted = decode_regression(outputs, loss.lower, loss.upper)
     elif kind == "mse":
         mean, std = y_train.mean(), y_train.std()
@@ -181,7 +196,7 @@ def train_regressor(
             batch_size=budget.batch_size,
             verbose=0,
         )
-        predicted = model.predict(split.x_test, verbose=0)[:, 0] * std + mean
+        predicted = outputs_of(model, split.x_test)[:, 0] * std + mean
     else:
         raise ValueError(f"`kind` must be 'hpn' or 'mse'. Received: {kind!r}")
     return float(np.mean(np.abs(predicted - split.y_test)))
@@ -217,7 +232,7 @@ def train_multitask(
             batch_size=budget.batch_size,
             verbose=0,
         )
-        outputs = model.predict(split.x_test, verbose=0)
+        outputs = outputs_of(model, split.x_test)
         classes = predict_classes(outputs, protos)
         values = decode_regression(outputs, lower, upper)
     elif kind == "softmax_mse":
@@ -241,7 +256,7 @@ def train_multitask(
             batch_size=budget.batch_size,
             verbose=0,
         )
-        logits_out, value_out = model.predict(split.x_test, verbose=0)
+        logits_out, value_out = outputs_of(model, split.x_test)
         classes = np.argmax(logits_out, axis=-1)
         values = value_out[:, 0] * std + mean
     else:

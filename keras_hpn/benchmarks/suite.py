@@ -35,7 +35,7 @@ class Settings:
     classification: Budget = Budget(epochs=15, batch_size=64, learning_rate=0.001)
     regression: Budget = Budget(epochs=30, batch_size=64, learning_rate=0.01, hidden=64)
     multitask: Budget = Budget(epochs=30, batch_size=16, learning_rate=0.01, hidden=64)
-    cost_steps: int = 40
+    cost_steps: int = 20
     cost_backends: tuple[str, ...] = ("tensorflow", "jax")
 
     @classmethod
@@ -224,20 +224,24 @@ def representations(settings: Settings, progress: Progress) -> dict:
     return results
 
 
-def step_time_ratio(steps: int, batch_size: int = 64, rounds: int = 5) -> dict:
+def step_time_ratio(steps: int, batch_size: int = 64, rounds: int = 15) -> dict:
     """Training-step time of HPN over softmax cross-entropy, side by side.
 
-    Both models have the same body and a 10-wide head; they train in
-    alternating rounds of `steps` steps on the same batches, after a warm-up,
-    and the ratio of the median round times is reported.
+    Both models have the same body and a 10-wide head. After a warm-up they
+    train in alternating rounds of `steps` steps on the same batches (HPN
+    first in odd rounds, softmax first in even ones, so drifts in machine
+    load hit both alike), and the ratio of the median round times is
+    reported.
     """
     import keras
 
     split = data.digits(seed=0)
     x, y = split.x_train[: batch_size * 8], split.y_train[: batch_size * 8]
     budget = Budget()
-    hpn, _ = models.classifier("hpn", 64, 10, 10, 0, budget)
-    softmax, _ = models.classifier("softmax", 64, 10, 10, 0, budget)
+    compiled = {
+        kind: models.classifier(kind, 64, 10, 10, 0, budget)[0]
+        for kind in ("hpn", "softmax")
+    }
     batches = [
         (x[i : i + batch_size], y[i : i + batch_size])
         for i in range(0, len(y), batch_size)
@@ -250,11 +254,13 @@ def step_time_ratio(steps: int, batch_size: int = 64, rounds: int = 5) -> dict:
             model.train_on_batch(xb, yb)
         return time.perf_counter() - start
 
-    timed(hpn), timed(softmax)  # compile and warm up
+    for model in compiled.values():
+        timed(model)  # compile and warm up
     times = {"hpn": [], "softmax": []}
-    for _ in range(rounds):
-        times["hpn"].append(timed(hpn))
-        times["softmax"].append(timed(softmax))
+    for round_index in range(rounds):
+        order = ("hpn", "softmax") if round_index % 2 == 0 else ("softmax", "hpn")
+        for kind in order:
+            times[kind].append(timed(compiled[kind]))
     ratio = statistics.median(times["hpn"]) / statistics.median(times["softmax"])
     return {
         "backend": keras.backend.backend(),
