@@ -19,7 +19,9 @@ from keras_hpn.numerics import (
     check_width,
     class_labels,
     constant,
-    l2_normalize,
+    cosine_with,
+    padded_index,
+    padded_table,
 )
 from keras_hpn.prototypes import check_prototypes
 from keras_hpn.prototypes.validation import check_unit_vector
@@ -82,11 +84,10 @@ def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):
     num_classes, dims = prototypes.shape
     y_pred = as_float32(y_pred)
     check_width(y_pred, dims, "the prototypes")
-    labels, valid = class_labels(y_true, y_pred, num_classes, label_column)
-    chosen = ops.take(constant(prototypes, y_pred), labels, axis=0)
-    cosine = ops.sum(l2_normalize(y_pred) * chosen, axis=-1)
-    loss = ops.square(1.0 - cosine)
-    return ops.where(valid, loss, ops.full_like(loss, np.nan))
+    labels = class_labels(y_true, y_pred, num_classes, label_column)
+    table = constant(padded_table(prototypes), y_pred)
+    chosen = ops.take(table, padded_index(labels, num_classes), axis=0)
+    return ops.square(1.0 - cosine_with(y_pred, chosen))
 
 
 def hyperspherical_regression_loss(
@@ -113,7 +114,7 @@ def hyperspherical_regression_loss(
         default_axis(dims) if upper_prototype is None else np.asarray(upper_prototype)
     )
     check_width(y_pred, axis.shape[0], "the upper prototype")
-    cosine = ops.sum(l2_normalize(y_pred) * constant(axis, y_pred), axis=-1)
+    cosine = cosine_with(y_pred, constant(axis, y_pred))
     return ops.square(
         _scaled_targets(y_true, cosine, lower, upper, target_column) - cosine
     )
@@ -157,7 +158,7 @@ def multitask_loss(
     along = ops.sum(y_pred * axis, axis=-1, keepdims=True)
     orthogonal = y_pred - along * axis
     classification = prototype_cosine_loss(y_true, orthogonal, class_prototypes, 0)
-    cosine = ops.sum(l2_normalize(y_pred) * axis, axis=-1)
+    cosine = cosine_with(y_pred, axis)
     targets = _scaled_targets(y_true, cosine, lower, upper, 1)
     regression = ops.square(targets - cosine)
     return weight * classification + (1.0 - weight) * regression

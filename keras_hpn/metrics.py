@@ -73,7 +73,9 @@ class PrototypeAccuracy(keras.metrics.Mean):
         y_pred = as_float32(ops.convert_to_tensor(y_pred))
         y_true = ops.convert_to_tensor(y_true)
         check_width(y_pred, dims, "the prototypes")
-        labels, valid = class_labels(y_true, y_pred, num_classes, self.label_column)
+        labels = class_labels(y_true, y_pred, num_classes, self.label_column)
+        valid = ops.logical_and(labels >= 0, labels < num_classes)
+        labels = ops.clip(labels, 0, num_classes - 1)
         scores = ops.matmul(
             l2_normalize(y_pred), ops.transpose(constant(self.prototypes, y_pred))
         )

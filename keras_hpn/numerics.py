@@ -50,12 +50,12 @@ def check_width(y_pred, dims: int, what: str) -> None:
 
 
 def class_labels(y_true, y_pred, num_classes: int, column: int | None = None):
-    """Integer labels shaped like `y_pred` without its last axis, and a mask.
+    """Integer labels shaped like `y_pred` without its last axis.
 
-    Returns `(labels, valid)`: labels clipped into `[0, num_classes)` so that
-    they can index safely, and a boolean mask that is False where the given
-    label was not an integer in `[0, num_classes)`. Where the labels are
-    concrete (eager execution) such labels raise a `ValueError` at once.
+    Where the labels are concrete (eager execution), labels that are not
+    integers in `[0, num_classes)` raise a `ValueError` at once. Inside a
+    traced (compiled) step such labels come back as `-1`, which
+    `padded_index` maps to a NaN row, so they cannot pass silently.
     """
     if column is not None:
         y_true = y_true[..., column]
@@ -64,12 +64,35 @@ def class_labels(y_true, y_pred, num_classes: int, column: int | None = None):
         y_true = ops.squeeze(y_true, axis=-1)
     y_true = ops.cast(y_true, "float32")
     _raise_if_bad_labels(y_true, num_classes)
-    rounded = ops.round(y_true)
-    valid = ops.logical_and(
-        ops.logical_and(rounded >= 0, rounded < num_classes), rounded == y_true
-    )
-    labels = ops.cast(ops.clip(rounded, 0, num_classes - 1), "int32")
-    return labels, valid
+    labels = ops.cast(y_true, "int32")
+    # Fractional labels (cast truncates them) become -1, an invalid index.
+    return ops.where(ops.cast(labels, "float32") == y_true, labels, -1)
+
+
+def padded_index(labels, num_classes: int):
+    """Index into a table with a NaN row before and after the class rows.
+
+    Labels in `[0, num_classes)` map to rows `1..num_classes`; anything else
+    to row 0 or `num_classes + 1`.
+    """
+    return ops.clip(labels, -1, num_classes) + 1
+
+
+def padded_table(rows: np.ndarray) -> np.ndarray:
+    """`rows` with a NaN row added before and after (see `padded_index`)."""
+    nan_row = np.full((1, rows.shape[1]), np.nan)
+    return np.concatenate([nan_row, rows, nan_row])
+
+
+def cosine_with(y_pred, directions, epsilon: float = SQUARED_NORM_EPSILON):
+    """Cosine of each row of `y_pred` with the matching row of `directions`.
+
+    `directions` must be unit vectors; a zero `y_pred` row gives cosine 0
+    with finite gradients.
+    """
+    dot = ops.sum(y_pred * directions, axis=-1)
+    squared = ops.sum(ops.square(y_pred), axis=-1)
+    return dot * ops.rsqrt(ops.maximum(squared, epsilon))
 
 
 def _raise_if_bad_labels(y_true, num_classes: int) -> None:
