@@ -1,0 +1,195 @@
+"""The Colab notebooks in notebooks/ are well formed and run top to bottom.
+
+Structure (every backend): a first markdown cell with the "Open in Colab"
+link, an install cell in plain Python, exactly one cell tagged `parameters`
+holding `SMOKE = False`, and no stored outputs.
+
+Execution (slow, TensorFlow only, so CI runs it once): the code cells run in
+order in one namespace, as a kernel would run them, with `SMOKE = False`
+turned into `SMOKE = True` (tiny budgets; tfds data from its offline mock,
+which the notebooks enter themselves). Afterwards a few values the notebook
+computed are checked.
+"""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+COLAB = (
+    "https://colab.research.google.com/github/keras-hpn/keras-hpn/blob/main/"
+    "notebooks/{name}"
+)
+INSTALL = ('"pip", "install"', '"keras-hpn[tuning,tfds,semantic,plots]"')
+SMOKE_OFF = re.compile(r"^SMOKE = False$", re.MULTILINE)
+MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
+
+
+def check_quickstart(ns):
+    assert 0.0 <= ns["accuracy"] <= ns["top5_accuracy"] <= 1.0
+    assert ns["same_predictions"] is True and ns["same_prototypes"] is True
+    np.testing.assert_array_equal(ns["reloaded_outputs"], ns["outputs"])
+    assert Path("hpn_cifar100.keras").is_file()
+    assert len(ns["history"].history["loss"]) == ns["EPOCHS"]
+    assert ns["prototypes"].shape == (100, ns["DIMS"])
+
+
+def check_prototypes(ns):
+    assert [row[0] for row in ns["rows"]] == ns["DIMS"]
+    for _, ours, paper, bound in ns["rows"]:
+        assert ours.largest_cosine >= bound - 1e-9
+        assert paper.largest_cosine >= bound - 1e-9
+        if ours.optimum is not None:  # closed forms from D = 50 on
+            assert ours.largest_cosine == pytest.approx(ours.optimum, abs=1e-9)
+    assert set(ns["correlations"]) == {"without priors", "with priors"}
+    assert ns["correlations"]["with priors"] > ns["correlations"]["without priors"]
+
+
+def check_regression(ns):
+    for value in ns["regression_mae"].values():
+        assert np.isfinite(value) and value > 0
+    predictions = ns["hpn_predictions"]
+    assert predictions.shape == ns["diabetes"].y_test.shape
+    assert ns["lower"] <= predictions.min() and predictions.max() <= ns["upper"]
+    assert list(ns["sweep"]) == ns["TASK_WEIGHTS"]
+    for results in ns["sweep"].values():
+        assert results.shape == (len(ns["SEEDS"]), 2)
+        assert np.all((0.0 <= results[:, 0]) & (results[:, 0] <= 1.0))
+        assert np.all(results[:, 1] >= 0.0)
+
+
+def check_tuning(ns):
+    assert ns["strategy"] is None  # no GPU here
+    assert sorted(dims for dims, _ in ns["dims_results"]) == sorted(ns["DIMS"])
+    assert ns["best_dims"] in ns["DIMS"]
+    assert 0.0 <= ns["test_accuracy"] <= 1.0
+    assert len(ns["weight_results"]) == ns["WEIGHT_TRIALS"]
+    for weight, accuracy, mae in ns["weight_results"]:
+        assert 0.05 <= weight <= 0.95 and 0.0 <= accuracy <= 1.0 and mae >= 0.0
+
+
+def check_representations(ns):
+    assert len(ns["runs"]) == len(ns["LOSSES"]) * len(ns["SEEDS"])
+    for run in ns["runs"]:
+        for key in ("accuracy", "separation", "probe"):
+            assert 0.0 <= run[key] <= 1.0
+        assert len(run["curve"]) == ns["EPOCHS"]
+    cka = ns["cka"]
+    np.testing.assert_allclose(np.diag(cka), 1.0, atol=1e-9)
+    assert np.all((0.0 <= cka) & (cka <= 1.0))
+
+
+CHECKS = {
+    "01_quickstart.ipynb": check_quickstart,
+    "02_prototypes.ipynb": check_prototypes,
+    "03_regression_and_multitask.ipynb": check_regression,
+    "04_tuning.ipynb": check_tuning,
+    "05_representations.ipynb": check_representations,
+}
+
+
+def read(name):
+    return json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+
+
+def text(cell):
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def parameters_cells(notebook):
+    return [
+        cell
+        for cell in notebook["cells"]
+        if "parameters" in cell.get("metadata", {}).get("tags", [])
+    ]
+
+
+def smoke_code(notebook, extra=""):
+    """The code cells in order, the parameters cell switched to smoke mode
+    (`SMOKE = True`, then `extra` appended to the cell)."""
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = text(cell)
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = SMOKE_OFF.sub("SMOKE = True", source) + extra
+        cells.append(source)
+    return cells
+
+
+def test_every_notebook_is_checked():
+    assert sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_notebook_structure(name):
+    notebook = read(name)
+    assert notebook["nbformat"] == 4
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    cells = notebook["cells"]
+    assert cells[0]["cell_type"] == "markdown"
+    assert f"({COLAB.format(name=name)})" in text(cells[0])
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    install = text(code[0])
+    assert "import keras_hpn" in install and "except ImportError:" in install
+    assert all(part in install for part in INSTALL)
+    for cell in code:
+        assert cell["outputs"] == [] and cell["execution_count"] is None
+        assert not MAGIC.search(text(cell)), "plain Python only, no IPython magics"
+    tagged = parameters_cells(notebook)
+    assert len(tagged) == 1 and tagged[0]["cell_type"] == "code"
+    assert len(SMOKE_OFF.findall(text(tagged[0]))) == 1
+    assert code.index(tagged[0]) == 1  # right after the install cell
+
+
+# (notebook, parameters set after `SMOKE = True`): notebook 05 also runs its
+# Colab path (CIFAR-10 and a ResNet), on the tfds mock.
+RUNS = [(name, {}) for name in sorted(CHECKS)] + [
+    ("05_representations.ipynb", {"DATASET": "cifar10"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the notebooks run once, in the TensorFlow pass",
+)
+@pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
+@pytest.mark.parametrize(
+    "name, overrides",
+    RUNS,
+    ids=[name + "".join(f"-{v}" for v in o.values()) for name, o in RUNS],
+)
+def test_notebook_runs_in_smoke_mode(name, overrides, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def no_install(*args, **kwargs):
+        raise AssertionError(f"the notebook tried to install something: {args}")
+
+    monkeypatch.setattr(subprocess, "check_call", no_install)
+    extra = "".join(f"\n{key} = {value!r}" for key, value in overrides.items())
+    namespace = {"__name__": "__main__"}
+    try:
+        for index, source in enumerate(smoke_code(read(name), extra)):
+            exec(compile(source, f"{name}[cell {index}]", "exec"), namespace)  # noqa: S102
+        assert namespace["SMOKE"] is True
+        for key, value in overrides.items():
+            assert namespace[key] == value
+        CHECKS[name](namespace)
+    finally:
+        plt.close("all")
+        if "smoke" in namespace:  # the tfds mock, if a failing cell left it open
+            namespace["smoke"].close()
+        keras.utils.clear_session()
