@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e ".[plots]"
+	$(BIN)/pip install -q -e ".[plots,jax]"
 
 install-dev: $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
