@@ -93,14 +93,13 @@ def decode_regression(
     array([20., 15., 10.])
     ```
     """
-    from keras_hpn.losses import check_range
+    from keras_hpn.losses import check_range, default_axis
 
     lower, upper = check_range(lower, upper)
     array = np.asarray(outputs, dtype=np.float64)
     dims = array.shape[-1] if array.ndim else None
     if upper_prototype is None:
-        axis = np.zeros(dims or 1)
-        axis[0] = 1.0
+        axis = default_axis(dims or 1)
     else:
         axis = check_unit_vector(upper_prototype, "upper_prototype")
     cosine = _outputs(array, axis.shape[0], "the upper prototype") @ axis

@@ -8,15 +8,9 @@ import sys
 import time
 from collections.abc import Sequence
 
-import keras
-import numpy as np
-
 from keras_hpn import data
-from keras_hpn.decoding import predict_classes
-from keras_hpn.layers import L2NormalizedProjection
-from keras_hpn.losses import PrototypeCosineLoss
-from keras_hpn.metrics import PrototypeAccuracy
-from keras_hpn.prototypes import hyperspherical
+from keras_hpn.benchmarks import models
+from keras_hpn.benchmarks.models import Budget
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,59 +24,24 @@ class Run:
     seconds: float
 
 
-def backbone(input_dim: int, hidden: int = 256) -> keras.Sequential:
-    """The shared network body: one hidden ReLU layer."""
-    return keras.Sequential(
-        [keras.Input((input_dim,)), keras.layers.Dense(hidden, activation="relu")]
-    )
+def train(kind: str, split: data.Split, dims: int, seed: int, epochs: int) -> float:
+    """Trains `hpn` or `softmax` as in the README (batch 32) on `split`.
 
-
-def train_hpn(
-    split: data.Split, dims: int, seed: int, epochs: int, batch_size: int = 32
-) -> float:
-    """Trains the HPN of the README on `split` and returns its test accuracy."""
-    num_classes = int(split.y_train.max()) + 1
-    keras.utils.set_random_seed(seed)
-    protos = hyperspherical(num_classes, dims, seed=seed)
-    model = backbone(split.x_train.shape[1])
-    model.add(L2NormalizedProjection(dims))
-    model.compile(
-        optimizer="adam",
-        loss=PrototypeCosineLoss(protos),
-        metrics=[PrototypeAccuracy(protos)],
-    )
-    model.fit(
-        split.x_train, split.y_train, epochs=epochs, batch_size=batch_size, verbose=0
-    )
-    predicted = predict_classes(model.predict(split.x_test, verbose=0), protos)
-    return float(np.mean(predicted == split.y_test))
-
-
-def train_softmax(
-    split: data.Split, dims: int, seed: int, epochs: int, batch_size: int = 32
-) -> float:
-    """Same body with a softmax cross-entropy head; returns test accuracy.
-
-    With `dims` equal to the number of classes the head is one linear layer
-    of `dims` logits (as many weights as the HPN head); otherwise a linear
-    `dims`-wide bottleneck comes before the logits.
+    Returns:
+        The test accuracy.
     """
-    num_classes = int(split.y_train.max()) + 1
-    keras.utils.set_random_seed(seed)
-    model = backbone(split.x_train.shape[1])
-    if dims != num_classes:
-        model.add(keras.layers.Dense(dims))
-    model.add(keras.layers.Dense(num_classes))
-    model.compile(
-        optimizer="adam",
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+    budget = Budget(epochs=epochs, batch_size=32, learning_rate=0.001)
+    accuracy, _ = models.train_classifier(
+        kind,
+        split.x_train,
+        split.y_train,
+        split.x_test,
+        split.y_test,
+        dims,
+        seed,
+        budget,
     )
-    model.fit(
-        split.x_train, split.y_train, epochs=epochs, batch_size=batch_size, verbose=0
-    )
-    logits = model.predict(split.x_test, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=-1) == split.y_test))
+    return accuracy
 
 
 def compare(
@@ -117,9 +76,9 @@ def compare(
     total = 2 * len(seeds)
     for seed in seeds:
         split = data.digits(seed=seed)
-        for loss, train in (("hpn", train_hpn), ("softmax", train_softmax)):
+        for loss in ("hpn", "softmax"):
             start = time.perf_counter()
-            accuracy = train(split, dims, seed, epochs)
+            accuracy = train(loss, split, dims, seed, epochs)
             run = Run(loss, dims, seed, accuracy, time.perf_counter() - start)
             runs.append(run)
             if stream is not None:
