@@ -14,10 +14,8 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
+from keras_hpn.benchmarks.suite import ITEMS
 from keras_hpn.prototypes import command
-
-# Kept in step with keras_hpn.benchmarks.suite.ITEMS (which imports Keras).
-ITEMS = ("dims", "fractions", "regression", "multitask", "representations", "cost")
 
 
 def _digits(args: argparse.Namespace) -> int:
