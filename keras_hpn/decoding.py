@@ -5,11 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 from keras_hpn.prototypes import check_prototypes
-from keras_hpn.prototypes.validation import check_size, check_unit_vector
+from keras_hpn.prototypes.validation import (
+    check_range,
+    check_size,
+    check_unit_vector,
+    default_axis,
+    row_norms,
+)
 
 
 def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
-    array = np.asarray(outputs, dtype=np.float64)
+    """`outputs` as float64 with unit rows (zero rows stay zero, NaN stays NaN)."""
+    try:
+        array = np.asarray(outputs, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`outputs` must be a numeric array of shape (..., dims). Could not "
+            f"convert it: {error}"
+        ) from error
     if array.ndim < 1:
         raise ValueError("`outputs` must have a last axis of width dims. Got a scalar.")
     if dims is not None and array.shape[-1] != dims:
@@ -17,8 +30,9 @@ def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
             f"`outputs` has width {array.shape[-1]} in its last axis, but {what} has "
             f"dimension {dims}."
         )
-    norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    return array / np.maximum(norms, 1e-12)
+    norms = row_norms(array)[..., None]
+    with np.errstate(invalid="ignore"):
+        return array / np.maximum(norms, 1e-12)
 
 
 def class_scores(outputs: object, prototypes: object) -> np.ndarray:
@@ -29,7 +43,8 @@ def class_scores(outputs: object, prototypes: object) -> np.ndarray:
         prototypes: array `(num_classes, dims)`.
 
     Returns:
-        Array `(..., num_classes)` of cosines in `[-1, 1]`.
+        Array `(..., num_classes)` of cosines in `[-1, 1]`; NaN for an output
+        that holds NaN or inf.
 
     Example:
 
@@ -51,7 +66,8 @@ def predict_classes(outputs: object, prototypes: object, k: int = 1) -> np.ndarr
         k: with `k > 1`, the `k` best classes, best first.
 
     Returns:
-        Integer array `(...)` of class ids, or `(..., k)` when `k > 1`.
+        Integer array `(...)` of class ids, or `(..., k)` when `k > 1`. An
+        output that holds NaN or inf has no class: its entries are `-1`.
 
     Example:
 
@@ -60,11 +76,21 @@ def predict_classes(outputs: object, prototypes: object, k: int = 1) -> np.ndarr
     array([1, 0])
     ```
     """
-    scores = class_scores(outputs, prototypes)
+    protos = check_prototypes(prototypes)
     k = check_size(k, "k", 1)
+    if k > protos.shape[0]:
+        raise ValueError(
+            f"`k` must be at most the number of prototypes ({protos.shape[0]}). "
+            f"Received: k={k}"
+        )
+    scores = class_scores(outputs, protos)
+    finite = np.isfinite(scores).all(axis=-1)
     if k == 1:
-        return np.argmax(scores, axis=-1)
-    return np.argsort(-scores, axis=-1, kind="stable")[..., :k]
+        classes = np.argmax(scores, axis=-1)
+    else:
+        classes = np.argsort(-scores, axis=-1, kind="stable")[..., :k]
+        finite = finite[..., None]
+    return np.where(finite, classes, -1)
 
 
 def decode_regression(
@@ -84,7 +110,8 @@ def decode_regression(
         upper_prototype: the direction `p_u`; `None` means `e_0`.
 
     Returns:
-        Float array `(...)` of predictions in `[lower, upper]`.
+        Float array `(...)` of predictions in `[lower, upper]`; NaN for an
+        output that holds NaN or inf.
 
     Example:
 
@@ -93,14 +120,12 @@ def decode_regression(
     array([20., 15., 10.])
     ```
     """
-    from keras_hpn.losses import check_range, default_axis
-
     lower, upper = check_range(lower, upper)
-    array = np.asarray(outputs, dtype=np.float64)
-    dims = array.shape[-1] if array.ndim else None
+    unit = _outputs(outputs, None, "")
+    dims = unit.shape[-1]
     if upper_prototype is None:
-        axis = default_axis(dims or 1)
+        axis = default_axis(dims)
     else:
-        axis = check_unit_vector(upper_prototype, "upper_prototype")
-    cosine = _outputs(array, axis.shape[0], "the upper prototype") @ axis
+        axis = check_unit_vector(upper_prototype, "upper_prototype", dims)
+    cosine = unit @ axis
     return lower + (cosine + 1.0) / 2.0 * (upper - lower)

@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_hpn.prototypes import check_prototypes, hyperspherical
 from keras_hpn.prototypes.geometry import METHODS
+from keras_hpn.prototypes.validation import check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
@@ -52,12 +53,8 @@ class PrototypeInitializer(keras.initializers.Initializer):
             raise ValueError(
                 f"`method` must be one of {METHODS}. Received: method={method!r}"
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(
-                f"`seed` must be an integer or None. Received: seed={seed!r}"
-            )
         self.prototypes = prototypes
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.method = method
 
     def __call__(self, shape, dtype=None):

@@ -20,7 +20,7 @@ class L2NormalizedProjection(keras.layers.Layer):
     finite gradients, so training never sees NaN from this layer.
 
     Args:
-        units: dimensionality `D` of the output, at least 1.
+        units: dimensionality `D` of the output, at least 2.
         use_bias: whether to add a bias before normalising.
         kernel_initializer: initializer of the `(input_dim, units)` kernel.
         bias_initializer: initializer of the bias.
@@ -61,6 +61,12 @@ class L2NormalizedProjection(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.units = check_size(units, "units", 1)
+        if self.units < 2:
+            raise ValueError(
+                "`units` must be at least 2. A unit vector in one dimension is +1 "
+                "or -1: its gradient is zero, so the layer below could never "
+                f"learn. Received: units={units}"
+            )
         if not epsilon > 0:
             raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
         self.use_bias = bool(use_bias)

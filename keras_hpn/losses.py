@@ -8,61 +8,30 @@ vector gives a finite loss with finite gradients.
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
 
 from keras_hpn.numerics import (
     as_float32,
+    check_concrete_labels,
+    check_concrete_targets,
     check_width,
     class_labels,
     constant,
-    cosine_with,
-    padded_index,
-    padded_table,
+    l2_normalize,
+    masked,
+    per_example,
+    regression_targets,
 )
 from keras_hpn.prototypes import check_prototypes
-from keras_hpn.prototypes.validation import check_unit_vector
-
-
-def check_range(lower: float, upper: float) -> tuple[float, float]:
-    """Validates a regression range `[lower, upper]` and returns it as floats."""
-    for name, value in (("lower", lower), ("upper", upper)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(
-                f"`{name}` must be a real number. Received: {name}={value!r}"
-            )
-        if not np.isfinite(value):
-            raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
-    if not lower < upper:
-        raise ValueError(
-            "`lower` must be smaller than `upper` (the range of the regression "
-            f"targets). Received: lower={lower}, upper={upper}"
-        )
-    return float(lower), float(upper)
-
-
-def check_weight(weight: float) -> float:
-    """Validates a task weight in `[0, 1]`."""
-    if (
-        isinstance(weight, bool)
-        or not isinstance(weight, numbers.Real)
-        or not 0.0 <= weight <= 1.0
-    ):
-        raise ValueError(
-            "`weight` must be a number in [0, 1] (the share of the classification "
-            f"loss). Received: weight={weight!r}"
-        )
-    return float(weight)
-
-
-def default_axis(dims: int) -> np.ndarray:
-    """The default regression direction `e_0` in `dims` dimensions."""
-    axis = np.zeros(dims)
-    axis[0] = 1.0
-    return axis
+from keras_hpn.prototypes.validation import (
+    check_column,
+    check_range,
+    check_unit_vector,
+    check_weight,
+    default_axis,
+)
 
 
 def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):
@@ -76,48 +45,54 @@ def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):
         label_column: if given, the labels are `y_true[..., label_column]`.
 
     Returns:
-        Tensor of shape `(batch,)`. Labels outside `[0, num_classes)` raise a
-        `ValueError` when the labels are concrete and give NaN inside a traced
-        (compiled) step, so they can never pass silently.
+        Tensor of shape `(batch,)`. An example whose label is not an integer
+        in `[0, num_classes)` gets loss 0 and no gradient.
     """
     prototypes = np.asarray(prototypes)
     num_classes, dims = prototypes.shape
     y_pred = as_float32(y_pred)
     check_width(y_pred, dims, "the prototypes")
-    labels = class_labels(y_true, y_pred, num_classes, label_column)
-    table = constant(padded_table(prototypes), y_pred)
-    chosen = ops.take(table, padded_index(labels, num_classes), axis=0)
-    return ops.square(1.0 - cosine_with(y_pred, chosen))
+    labels, valid = class_labels(y_true, y_pred, num_classes, label_column)
+    chosen = ops.take(constant(prototypes, y_pred), labels, axis=0)
+    cosine = ops.sum(l2_normalize(y_pred) * chosen, axis=-1)
+    return masked(ops.square(1.0 - cosine), valid)
 
 
 def hyperspherical_regression_loss(
-    y_true, y_pred, lower, upper, upper_prototype=None, target_column=None
+    y_true,
+    y_pred,
+    lower,
+    upper,
+    upper_prototype=None,
+    target_column=None,
+    clip_targets=False,
 ):
     """Per-example `(r - cos(z, p_u))^2` with `r` the target mapped to `[-1, 1]`.
 
     Args:
         y_true: regression targets, shape `(batch,)` or `(batch, 1)` (or a
             column of a wider `y_true`, see `target_column`).
-        y_pred: outputs `z` of shape `(batch, dims)`.
+        y_pred: outputs `z` of shape `(batch, dims)`, `dims >= 2`.
         lower: target value `v_l` mapped to the lower prototype `-p_u`.
         upper: target value `v_u` mapped to the upper prototype `p_u`.
         upper_prototype: direction `p_u` of shape `(dims,)`; `None` means the
             first unit vector `e_0`.
         target_column: if given, the targets are `y_true[..., target_column]`.
+        clip_targets: whether `r` is clipped to `[-1, 1]`.
 
     Returns:
-        Tensor of shape `(batch,)`.
+        Tensor of shape `(batch,)`. An example whose target is NaN or
+        infinite gets loss 0 and no gradient.
     """
     y_pred = as_float32(y_pred)
-    dims = int(y_pred.shape[-1])
     axis = (
-        default_axis(dims) if upper_prototype is None else np.asarray(upper_prototype)
+        _output_axis(y_pred) if upper_prototype is None else np.asarray(upper_prototype)
     )
     check_width(y_pred, axis.shape[0], "the upper prototype")
-    cosine = cosine_with(y_pred, constant(axis, y_pred))
-    return ops.square(
-        _scaled_targets(y_true, cosine, lower, upper, target_column) - cosine
-    )
+    cosine = ops.sum(l2_normalize(y_pred) * constant(axis, y_pred), axis=-1)
+    targets, valid = regression_targets(y_true, y_pred, target_column)
+    scaled = _scaled(targets, lower, upper, clip_targets)
+    return masked(ops.square(scaled - cosine), valid)
 
 
 def multitask_loss(
@@ -128,6 +103,7 @@ def multitask_loss(
     upper,
     weight,
     regression_axis=None,
+    clip_targets=False,
 ):
     """Per-example `t L_c + (1 - t) L_r` on one shared output.
 
@@ -144,38 +120,95 @@ def multitask_loss(
         upper: target value mapped to `regression_axis`.
         weight: `t` in `[0, 1]`, the share of the classification loss.
         regression_axis: unit vector `(dims,)`; `None` means `e_0`.
+        clip_targets: whether the mapped target is clipped to `[-1, 1]`.
 
     Returns:
-        Tensor of shape `(batch,)`.
+        Tensor of shape `(batch,)`. An invalid class id removes the
+        classification term of its example, a NaN or infinite target the
+        regression term, each with its gradient.
     """
     class_prototypes = np.asarray(class_prototypes)
-    num_classes, dims = class_prototypes.shape
     y_pred = as_float32(y_pred)
-    check_width(y_pred, dims, "the class prototypes")
-    axis = constant(
-        default_axis(dims) if regression_axis is None else regression_axis, y_pred
+    check_width(y_pred, class_prototypes.shape[1], "the class prototypes")
+    _check_two_columns(y_true, y_pred)
+    axis = (
+        default_axis(class_prototypes.shape[1])
+        if regression_axis is None
+        else np.asarray(regression_axis)
     )
-    along = ops.sum(y_pred * axis, axis=-1, keepdims=True)
-    orthogonal = y_pred - along * axis
-    classification = prototype_cosine_loss(y_true, orthogonal, class_prototypes, 0)
-    cosine = cosine_with(y_pred, axis)
-    targets = _scaled_targets(y_true, cosine, lower, upper, 1)
-    regression = ops.square(targets - cosine)
+    direction = constant(axis, y_pred)
+    along = ops.sum(y_pred * direction, axis=-1, keepdims=True)
+    classification = prototype_cosine_loss(
+        y_true, y_pred - along * direction, class_prototypes, 0
+    )
+    regression = hyperspherical_regression_loss(
+        y_true, y_pred, lower, upper, axis, 1, clip_targets
+    )
     return weight * classification + (1.0 - weight) * regression
 
 
-def _scaled_targets(y_true, like, lower, upper, column):
-    y_true = as_float32(y_true)
-    if column is not None:
-        y_true = y_true[..., column]
-    elif len(y_true.shape) == len(like.shape) + 1 and y_true.shape[-1] == 1:
-        y_true = ops.squeeze(y_true, axis=-1)
-    y_true = ops.cast(y_true, like.dtype)
-    return 2.0 * (y_true - lower) / (upper - lower) - 1.0
+def _check_two_columns(y_true, y_pred) -> None:
+    y_true = ops.convert_to_tensor(y_true)
+    width = y_true.shape[-1] if len(y_true.shape) == len(y_pred.shape) else 0
+    if width is not None and width < 2:
+        raise ValueError(
+            "`MultiTaskLoss` expects `y_true` of shape (batch, 2): column 0 the "
+            "integer class id, column 1 the regression target (stack them with "
+            f"`np.stack([labels, targets], axis=1)`). Received shape "
+            f"{tuple(y_true.shape)} for outputs of shape {tuple(y_pred.shape)}."
+        )
+
+
+def _output_axis(y_pred) -> np.ndarray:
+    width = y_pred.shape[-1]
+    if width is None:
+        raise ValueError(
+            "Hyperspherical regression needs outputs of a known width to build "
+            "the default upper prototype e_0; pass `upper_prototype`."
+        )
+    if width < 2:
+        raise ValueError(
+            f"Hyperspherical regression needs outputs of at least 2 dimensions; "
+            f"the model output has width {width}. A unit vector in one dimension "
+            "is +1 or -1: its angle to the prototype cannot change, so the "
+            "gradient is zero. Use `L2NormalizedProjection(2)` or more."
+        )
+    return default_axis(int(width))
+
+
+def _scaled(targets, lower: float, upper: float, clip: bool):
+    scaled = 2.0 * (targets - lower) / (upper - lower) - 1.0
+    return ops.clip(scaled, -1.0, 1.0) if clip else scaled
+
+
+class _CheckedLoss(keras.losses.Loss):
+    """A loss that checks the values of its targets on its first eager call.
+
+    Compiled steps cannot raise on values, so there an invalid target only
+    loses its loss and gradient (see `keras_hpn.numerics`). On the first call
+    whose values are concrete (PyTorch's eager `fit`, `run_eagerly=True`, a
+    direct call) the targets are checked once, so that a wrongly encoded
+    dataset fails at once with the values named, without a host
+    synchronisation in every later step.
+    """
+
+    _checked = False
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if not self._checked:
+            self._checked = self._check_values(
+                ops.convert_to_tensor(y_true),
+                as_float32(y_pred),
+                sample_weight,
+            )
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+
+    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+        raise NotImplementedError
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
-class PrototypeCosineLoss(keras.losses.Loss):
+class PrototypeCosineLoss(_CheckedLoss):
     """Squared cosine loss towards fixed class prototypes.
 
     For an output `z` with integer label `y`, the loss is
@@ -183,13 +216,31 @@ class PrototypeCosineLoss(keras.losses.Loss):
     points the opposite way. The prediction is `argmax_k cos(z, p_k)` (see
     `keras_hpn.predict_classes`).
 
+    Reduction: like every Keras loss, the default `"sum_over_batch_size"`
+    averages over the batch. The paper's code sums over the batch, so its
+    learning rates correspond to rates `batch_size` times larger here (its
+    SGD 0.01 for CIFAR-100 with batch 128 is SGD 1.28 here), or pass
+    `reduction="sum"` to keep its rates.
+
+    Invalid labels: a label that is not an integer in `[0, num_classes)`
+    (negative, too large, fractional or NaN) contributes no loss and no
+    gradient, so it can never turn the weights into NaN, also inside a
+    compiled step where nothing can raise. It is not silent:
+    `metrics.PrototypeAccuracy` scores it as wrong and
+    `metrics.InvalidLabels` counts it. The first call whose labels are
+    concrete (eager execution, e.g. `fit` on PyTorch, or a direct call)
+    checks them and raises a `ValueError` naming the bad values. To leave an
+    example out on purpose, give it `sample_weight=0`: it then contributes
+    exactly nothing, whatever its label.
+
     Args:
         prototypes: array of shape `(num_classes, dims)`, e.g. from
-            `keras_hpn.prototypes.hyperspherical`. Rows are rescaled to unit
-            length; they are constants, never trained.
+            `keras_hpn.prototypes.hyperspherical`, with at least 2 classes and
+            2 dimensions. Rows are rescaled to unit length; they are
+            constants, never trained.
         label_column: if given, the class ids are `y_true[..., label_column]`
             (for a `y_true` that also carries other targets).
-        reduction: how Keras reduces the per-example losses.
+        reduction: how Keras reduces the per-example losses (see above).
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
 
@@ -216,16 +267,24 @@ class PrototypeCosineLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.prototypes = check_prototypes(prototypes)
-        if self.prototypes.shape[0] < 2:
-            raise ValueError(
-                "`prototypes` must hold at least 2 classes. "
-                f"Received shape {self.prototypes.shape}."
-            )
-        self.label_column = label_column
+        self.prototypes = _check_class_prototypes(prototypes, "prototypes")
+        self.label_column = check_column(label_column, "label_column")
 
     def call(self, y_true, y_pred):
         return prototype_cosine_loss(y_true, y_pred, self.prototypes, self.label_column)
+
+    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+        labels = per_example(
+            y_true,
+            y_pred,
+            self.label_column,
+            what="integer class ids",
+            argument="label_column",
+            num_classes=self.prototypes.shape[0],
+        )
+        return check_concrete_labels(
+            labels, sample_weight, self.prototypes.shape[0], self.name
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -236,14 +295,27 @@ class PrototypeCosineLoss(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
-class HypersphericalRegressionLoss(keras.losses.Loss):
+class HypersphericalRegressionLoss(_CheckedLoss):
     """Regression as interpolation between two opposite prototypes.
 
     A target `y` in `[lower, upper]` maps to `r = 2 (y - lower) / (upper -
     lower) - 1` in `[-1, 1]`, and the loss is `(r - cos(z, p_u))^2`: the
     output should point at the upper prototype `p_u` for `upper`, at `-p_u`
     for `lower`, and in between at the matching angle. Decode predictions
-    with `keras_hpn.decode_regression`.
+    with `keras_hpn.decode_regression`. The output needs at least 2
+    dimensions (in one, a unit vector is `+-1` and cannot turn).
+
+    Reduction: the default `"sum_over_batch_size"` averages over the batch,
+    where the paper's code sums: its learning rate (SGD 0.001 for OmniArt)
+    corresponds to a rate `batch_size` times larger here, or pass
+    `reduction="sum"`.
+
+    Invalid targets: a NaN or infinite target contributes no loss and no
+    gradient (count them with `metrics.InvalidTargets`); the first call with
+    concrete values raises on them instead. Targets outside `[lower, upper]`
+    map beyond the prototypes, which no output can reach: the first concrete
+    call warns about them, and `clip_targets=True` clips `r` to `[-1, 1]`.
+    `sample_weight=0` leaves an example out exactly.
 
     Args:
         lower: the target value of the lower prototype, by default the
@@ -252,7 +324,9 @@ class HypersphericalRegressionLoss(keras.losses.Loss):
         upper_prototype: the direction `p_u`, shape `(dims,)`; `None` means
             the first unit vector `e_0` of whatever width the output has.
         target_column: if given, the targets are `y_true[..., target_column]`.
-        reduction: how Keras reduces the per-example losses.
+        clip_targets: whether targets outside `[lower, upper]` are clipped to
+            it (their `r` to `[-1, 1]`).
+        reduction: how Keras reduces the per-example losses (see above).
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
 
@@ -272,6 +346,7 @@ class HypersphericalRegressionLoss(keras.losses.Loss):
         upper: float,
         upper_prototype=None,
         target_column: int | None = None,
+        clip_targets: bool = False,
         reduction="sum_over_batch_size",
         name: str = "hyperspherical_regression_loss",
         dtype=None,
@@ -281,26 +356,37 @@ class HypersphericalRegressionLoss(keras.losses.Loss):
         self.upper_prototype = (
             None
             if upper_prototype is None
-            else check_unit_vector(upper_prototype, "upper_prototype")
+            else _check_axis(upper_prototype, "upper_prototype")
         )
-        self.target_column = target_column
+        self.target_column = check_column(target_column, "target_column")
+        self.clip_targets = _check_flag(clip_targets, "clip_targets")
 
     @classmethod
     def from_targets(cls, targets, **kwargs) -> HypersphericalRegressionLoss:
         """Builds the loss with `[lower, upper]` = the range of `targets`.
 
         Args:
-            targets: the training targets.
+            targets: the training targets, finite, not all equal.
             **kwargs: the other constructor arguments.
 
         Returns:
             A `HypersphericalRegressionLoss`.
         """
-        targets = np.asarray(targets, dtype=np.float64)
+        values = np.asarray(targets, dtype=np.float64)
         column = kwargs.get("target_column")
         if column is not None:
-            targets = targets[..., column]
-        return cls(float(np.min(targets)), float(np.max(targets)), **kwargs)
+            values = values[..., check_column(column, "target_column")]
+        if values.size == 0:
+            raise ValueError(
+                "`targets` must hold the training targets, to take their range. "
+                f"Received an empty array of shape {values.shape}."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(
+                "`targets` must be finite to take their range. Received "
+                f"{int((~np.isfinite(values)).sum())} NaN or infinite value(s)."
+            )
+        return cls(float(np.min(values)), float(np.max(values)), **kwargs)
 
     def call(self, y_true, y_pred):
         return hyperspherical_regression_loss(
@@ -310,6 +396,19 @@ class HypersphericalRegressionLoss(keras.losses.Loss):
             self.upper,
             self.upper_prototype,
             self.target_column,
+            self.clip_targets,
+        )
+
+    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+        targets = per_example(
+            y_true,
+            y_pred,
+            self.target_column,
+            what="regression targets",
+            argument="target_column",
+        )
+        return check_concrete_targets(
+            targets, sample_weight, self.lower, self.upper, self.clip_targets, self.name
         )
 
     def get_config(self) -> dict:
@@ -322,13 +421,14 @@ class HypersphericalRegressionLoss(keras.losses.Loss):
                 if self.upper_prototype is None
                 else self.upper_prototype.tolist(),
                 "target_column": self.target_column,
+                "clip_targets": self.clip_targets,
             }
         )
         return config
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
-class MultiTaskLoss(keras.losses.Loss):
+class MultiTaskLoss(_CheckedLoss):
     """Classification and regression on one shared output: `t L_c + (1 - t) L_r`.
 
     As in the paper, one direction of the output (the regression axis,
@@ -340,9 +440,16 @@ class MultiTaskLoss(keras.losses.Loss):
 
     `y_true` layout: shape `(batch, 2)`, column 0 the integer class id and
     column 1 the regression target (stack them with
-    `np.stack([labels, targets], axis=1)`). Track the two tasks with
-    `PrototypeAccuracy(protos, label_column=0)` and
+    `np.stack([labels, targets], axis=1)`); any other shape is refused.
+    Track the two tasks with `PrototypeAccuracy(protos, label_column=0)` and
     `RegressionMAE(lower, upper, target_column=1)`.
+
+    Invalid values and reduction: as in `PrototypeCosineLoss` and
+    `HypersphericalRegressionLoss`, an invalid class id removes the
+    classification term of its example and a NaN target the regression term,
+    each with its gradient; the first concrete call raises on them; the loss
+    averages over the batch where the paper's code sums (its SGD 0.001 for
+    OmniArt is `0.001 * batch_size` here).
 
     The Keras-native alternative is two outputs (two
     `L2NormalizedProjection` heads on a shared backbone) compiled with
@@ -352,11 +459,12 @@ class MultiTaskLoss(keras.losses.Loss):
 
     Args:
         class_prototypes: array `(num_classes, dims)`, orthogonal to the
-            regression axis.
+            regression axis; at least 2 classes and 3 dimensions.
         lower: the target value mapped to `-regression_axis`.
         upper: the target value mapped to `regression_axis`.
         weight: `t` in `[0, 1]`, the share of the classification loss.
         regression_axis: unit vector `(dims,)`; `None` means `e_0`.
+        clip_targets: whether targets outside `[lower, upper]` are clipped.
         reduction: how Keras reduces the per-example losses.
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
@@ -385,22 +493,21 @@ class MultiTaskLoss(keras.losses.Loss):
         upper: float,
         weight: float = 0.5,
         regression_axis=None,
+        clip_targets: bool = False,
         reduction="sum_over_batch_size",
         name: str = "multitask_loss",
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.class_prototypes = check_prototypes(class_prototypes, "class_prototypes")
+        self.class_prototypes = _check_class_prototypes(
+            class_prototypes, "class_prototypes"
+        )
         num_classes, dims = self.class_prototypes.shape
-        if num_classes < 2:
+        if dims < 3:
             raise ValueError(
-                "`class_prototypes` must hold at least 2 classes. "
-                f"Received shape {self.class_prototypes.shape}."
-            )
-        if dims < 2:
-            raise ValueError(
-                "`class_prototypes` must have at least 2 dimensions (one is the "
-                f"regression axis). Received shape {self.class_prototypes.shape}."
+                "`class_prototypes` must have at least 3 dimensions (one is the "
+                "regression axis, and classes need at least 2 more). Received "
+                f"shape {self.class_prototypes.shape}."
             )
         self.lower, self.upper = check_range(lower, upper)
         self.weight = check_weight(weight)
@@ -413,6 +520,7 @@ class MultiTaskLoss(keras.losses.Loss):
                 f"largest |cosine| between them is {overlap:.3g}. Build them with "
                 "`keras_hpn.prototypes.multitask(num_classes, dims)`."
             )
+        self.clip_targets = _check_flag(clip_targets, "clip_targets")
 
     def call(self, y_true, y_pred):
         return multitask_loss(
@@ -423,6 +531,27 @@ class MultiTaskLoss(keras.losses.Loss):
             self.upper,
             self.weight,
             self.regression_axis,
+            self.clip_targets,
+        )
+
+    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+        _check_two_columns(y_true, y_pred)
+        num_classes = self.class_prototypes.shape[0]
+        labels = per_example(
+            y_true,
+            y_pred,
+            0,
+            what="integer class ids",
+            argument="label_column",
+            num_classes=num_classes,
+        )
+        targets = per_example(
+            y_true, y_pred, 1, what="regression targets", argument="target_column"
+        )
+        return check_concrete_labels(
+            labels, sample_weight, num_classes, self.name
+        ) and check_concrete_targets(
+            targets, sample_weight, self.lower, self.upper, self.clip_targets, self.name
         )
 
     def get_config(self) -> dict:
@@ -434,6 +563,35 @@ class MultiTaskLoss(keras.losses.Loss):
                 "upper": self.upper,
                 "weight": self.weight,
                 "regression_axis": self.regression_axis.tolist(),
+                "clip_targets": self.clip_targets,
             }
         )
         return config
+
+
+def _check_class_prototypes(prototypes, name: str) -> np.ndarray:
+    checked = check_prototypes(prototypes, name)
+    num_classes, dims = checked.shape
+    if num_classes < 2 or dims < 2:
+        raise ValueError(
+            f"`{name}` must hold at least 2 classes of at least 2 dimensions "
+            "(in one dimension a unit vector is +1 or -1: its angle cannot "
+            f"change, so nothing can be learned). Received shape {checked.shape}."
+        )
+    return checked
+
+
+def _check_axis(vector, name: str) -> np.ndarray:
+    axis = check_unit_vector(vector, name)
+    if axis.shape[0] < 2:
+        raise ValueError(
+            f"`{name}` must have at least 2 entries (a unit vector in one "
+            f"dimension cannot turn). Received {axis.shape[0]}."
+        )
+    return axis
+
+
+def _check_flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)

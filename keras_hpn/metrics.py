@@ -5,16 +5,24 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_hpn.losses import check_range, default_axis
 from keras_hpn.numerics import (
     as_float32,
     check_width,
     class_labels,
     constant,
+    finite_rows,
     l2_normalize,
+    masked,
+    regression_targets,
 )
 from keras_hpn.prototypes import check_prototypes
-from keras_hpn.prototypes.validation import check_size, check_unit_vector
+from keras_hpn.prototypes.validation import (
+    check_column,
+    check_range,
+    check_size,
+    check_unit_vector,
+    default_axis,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
@@ -23,7 +31,10 @@ class PrototypeAccuracy(keras.metrics.Mean):
 
     The predicted class of an output `z` is `argmax_k cos(z, p_k)`; with
     `k > 1` the example counts as correct when its class is among the `k`
-    highest cosines (ties are broken towards the lower class index).
+    highest cosines (ties are broken towards the lower class index). An
+    output holding NaN or inf is never correct, and neither is an example
+    whose label is not a class id in `[0, num_classes)` (see
+    `InvalidLabels` to count those).
 
     Args:
         prototypes: array `(num_classes, dims)`, the prototypes the loss uses.
@@ -59,7 +70,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
                 f"`k` must be at most the number of prototypes "
                 f"({self.prototypes.shape[0]}). Received: k={k}"
             )
-        self.label_column = label_column
+        self.label_column = check_column(label_column, "label_column")
         if name is None:
             name = (
                 "prototype_accuracy"
@@ -70,23 +81,21 @@ class PrototypeAccuracy(keras.metrics.Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         num_classes, dims = self.prototypes.shape
-        y_pred = as_float32(ops.convert_to_tensor(y_pred))
-        y_true = ops.convert_to_tensor(y_true)
+        y_pred = as_float32(y_pred)
         check_width(y_pred, dims, "the prototypes")
-        labels = class_labels(y_true, y_pred, num_classes, self.label_column)
-        valid = ops.logical_and(labels >= 0, labels < num_classes)
-        labels = ops.clip(labels, 0, num_classes - 1)
-        scores = ops.matmul(
-            l2_normalize(y_pred), ops.transpose(constant(self.prototypes, y_pred))
-        )
+        labels, valid = class_labels(y_true, y_pred, num_classes, self.label_column)
+        # Ranks do not depend on the length of z: no normalisation needed.
+        scores = ops.matmul(y_pred, ops.transpose(constant(self.prototypes, y_pred)))
         own = ops.take_along_axis(scores, ops.expand_dims(labels, -1), axis=-1)
         # Rank of the true class: classes scoring higher, or equal with a lower id.
-        above = ops.cast(scores > own, "int32")
-        tied_before = ops.cast(scores == own, "int32") * ops.cast(
-            ops.arange(num_classes) < ops.expand_dims(labels, -1), "int32"
+        before = ops.expand_dims(ops.arange(num_classes, dtype="int32"), 0) < (
+            ops.expand_dims(labels, -1)
         )
-        rank = ops.sum(above + tied_before, axis=-1)
-        correct = ops.logical_and(rank < self.k, valid)
+        ahead = ops.logical_or(scores > own, ops.logical_and(scores == own, before))
+        rank = ops.sum(ops.cast(ahead, "int32"), axis=-1)
+        correct = ops.logical_and(
+            ops.logical_and(rank < self.k, valid), finite_rows(y_pred)
+        )
         return super().update_state(ops.cast(correct, self.dtype), sample_weight)
 
     def get_config(self) -> dict:
@@ -104,7 +113,9 @@ class RegressionMAE(keras.metrics.Mean):
     """Mean absolute error of hyperspherical regression, in target units.
 
     Decodes each output with `y_hat = lower + (cos(z, p_u) + 1) / 2 *
-    (upper - lower)` and averages `|y_hat - y|`.
+    (upper - lower)` and averages `|y_hat - y|`. NaN or infinite targets are
+    left out of the mean (see `InvalidTargets` to count them), as the loss
+    leaves them out of training.
 
     Args:
         lower: the target value of the lower prototype (as in the loss).
@@ -140,25 +151,23 @@ class RegressionMAE(keras.metrics.Mean):
             if upper_prototype is None
             else check_unit_vector(upper_prototype, "upper_prototype")
         )
-        self.target_column = target_column
+        self.target_column = check_column(target_column, "target_column")
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_float32(ops.convert_to_tensor(y_pred))
-        y_true = as_float32(ops.convert_to_tensor(y_true))
-        dims = int(y_pred.shape[-1])
+        y_pred = as_float32(y_pred)
         axis = (
-            default_axis(dims) if self.upper_prototype is None else self.upper_prototype
+            default_axis(int(y_pred.shape[-1]))
+            if self.upper_prototype is None
+            else self.upper_prototype
         )
         check_width(y_pred, axis.shape[0], "the upper prototype")
         cosine = ops.sum(l2_normalize(y_pred) * constant(axis, y_pred), axis=-1)
         predicted = self.lower + (cosine + 1.0) / 2.0 * (self.upper - self.lower)
-        if self.target_column is not None:
-            y_true = y_true[..., self.target_column]
-        elif len(y_true.shape) == len(cosine.shape) + 1 and y_true.shape[-1] == 1:
-            y_true = ops.squeeze(y_true, axis=-1)
-        error = ops.abs(predicted - ops.cast(y_true, predicted.dtype))
-        return super().update_state(ops.cast(error, self.dtype), sample_weight)
+        targets, valid = regression_targets(y_true, y_pred, self.target_column)
+        error = masked(ops.abs(predicted - targets), valid)
+        weight = _times(ops.cast(valid, self.dtype), sample_weight)
+        return super().update_state(ops.cast(error, self.dtype), weight)
 
     def get_config(self) -> dict:
         return {
@@ -171,3 +180,111 @@ class RegressionMAE(keras.metrics.Mean):
             "name": self.name,
             "dtype": self.dtype,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_hpn")
+class InvalidLabels(keras.metrics.Sum):
+    """Counts the labels that are not class ids: the examples the loss skipped.
+
+    A label is invalid when it is not an integer in `[0, num_classes)`:
+    negative, too large, fractional or NaN. The losses give such an example
+    no loss and no gradient (a compiled training step cannot raise), so add
+    this metric to see them: it should read 0. Examples with
+    `sample_weight=0` are left out on purpose and are not counted.
+
+    Args:
+        num_classes: the number of classes `K`, at least 2.
+        label_column: if given, the class ids are `y_true[..., label_column]`.
+        name: name of the metric.
+        dtype: dtype of the metric's state.
+
+    Example:
+
+    ```python
+    metric = keras_hpn.metrics.InvalidLabels(num_classes=3)
+    metric.update_state([0, 3, -1, 1.5, 2], np.ones((5, 2)))
+    float(metric.result())
+    # 3.0
+    ```
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        label_column: int | None = None,
+        name: str = "invalid_labels",
+        dtype=None,
+    ):
+        self.num_classes = check_size(num_classes, "num_classes", 2)
+        self.label_column = check_column(label_column, "label_column")
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        _, valid = class_labels(y_true, y_pred, self.num_classes, self.label_column)
+        invalid = ops.cast(ops.logical_not(valid), self.dtype)
+        return super().update_state(invalid, sample_weight)
+
+    def get_config(self) -> dict:
+        return {
+            "num_classes": self.num_classes,
+            "label_column": self.label_column,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_hpn")
+class InvalidTargets(keras.metrics.Sum):
+    """Counts the NaN or infinite regression targets: the examples the loss skipped.
+
+    The regression losses give such an example no loss and no gradient, so
+    add this metric to see them: it should read 0. Examples with
+    `sample_weight=0` are not counted.
+
+    Args:
+        target_column: if given, the targets are `y_true[..., target_column]`.
+        name: name of the metric.
+        dtype: dtype of the metric's state.
+
+    Example:
+
+    ```python
+    metric = keras_hpn.metrics.InvalidTargets()
+    metric.update_state([1.0, np.nan, np.inf], np.ones((3, 2)))
+    float(metric.result())
+    # 2.0
+    ```
+    """
+
+    def __init__(
+        self,
+        target_column: int | None = None,
+        name: str = "invalid_targets",
+        dtype=None,
+    ):
+        self.target_column = check_column(target_column, "target_column")
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = as_float32(y_pred)
+        _, valid = regression_targets(y_true, y_pred, self.target_column)
+        invalid = ops.cast(ops.logical_not(valid), self.dtype)
+        return super().update_state(invalid, sample_weight)
+
+    def get_config(self) -> dict:
+        return {
+            "target_column": self.target_column,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
+
+
+def _times(weight, sample_weight):
+    """`weight * sample_weight`, with a trailing axis of 1 squeezed away."""
+    if sample_weight is None:
+        return weight
+    sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), weight.dtype)
+    if len(sample_weight.shape) == len(weight.shape) + 1:
+        sample_weight = ops.squeeze(sample_weight, axis=-1)
+    return weight * sample_weight

@@ -1,6 +1,20 @@
-"""Backend-agnostic numerics shared by layers, losses and metrics (`keras.ops`)."""
+"""Backend-agnostic numerics shared by layers, losses and metrics (`keras.ops`).
+
+Besides the normalisation, this module decides what a valid target is:
+
+* a class label is valid when it is an integer in `[0, num_classes)`;
+* a regression target is valid when it is finite.
+
+Losses give an invalid target no loss and no gradient, so one bad label can
+never turn the weights into NaN; `PrototypeAccuracy` scores it as a wrong
+prediction and `metrics.InvalidLabels` / `metrics.InvalidTargets` count it.
+Where the values are concrete (eager execution), the first call of each loss
+raises instead, naming the values.
+"""
 
 from __future__ import annotations
+
+import math
 
 import keras
 import numpy as np
@@ -14,13 +28,24 @@ SQUARED_NORM_EPSILON = 1e-12
 def l2_normalize(x, epsilon: float = SQUARED_NORM_EPSILON):
     """Scales the last axis of `x` to unit length, computing in float32.
 
-    A zero vector stays zero and has finite gradients (the squared norm is
-    clamped at `epsilon` before the inverse square root). Inputs that
-    are not float32/float64 (float16, bfloat16, ints) are normalised in float32.
+    Each vector is divided by its largest absolute entry before it is
+    squared, so that outputs far beyond `1.8e19` (where float32 squares
+    overflow) still normalise correctly. A vector whose norm is below
+    `sqrt(epsilon)` is scaled by `1 / sqrt(epsilon)` instead (a zero vector
+    stays zero, with finite gradients). Inputs that are not float32/float64
+    (float16, bfloat16, ints) are normalised in float32.
     """
     x = as_float32(x)
-    squared = ops.sum(ops.square(x), axis=-1, keepdims=True)
-    return x * ops.rsqrt(ops.maximum(squared, epsilon))
+    largest = ops.max(ops.abs(x), axis=-1, keepdims=True)
+    scaled = x / ops.where(largest > 0, largest, ops.ones_like(largest))
+    # Nonzero rows of `scaled` have squared norm >= 1: the clamp only keeps
+    # sqrt away from 0 (infinite gradient) for all-zero rows.
+    squared = ops.sum(ops.square(scaled), axis=-1, keepdims=True)
+    # `where`, not `maximum`: Keras' torch `maximum` computes float64 inputs
+    # in float32 (keras 3.15), which overflows exactly where this matters.
+    norm = largest * ops.sqrt(ops.where(squared > 1.0, squared, 1.0))
+    floor = math.sqrt(epsilon)
+    return x / ops.where(norm > floor, norm, floor)
 
 
 def as_float32(x):
@@ -49,68 +74,241 @@ def check_width(y_pred, dims: int, what: str) -> None:
         )
 
 
+def per_example(
+    y_true,
+    y_pred,
+    column: int | None,
+    *,
+    what: str,
+    argument: str,
+    num_classes: int | None = None,
+):
+    """The one value of `y_true` that belongs to each output row of `y_pred`.
+
+    With `column=None`, `y_true` must have the shape of `y_pred` without its
+    last axis, or that shape with a last axis of 1 (squeezed). With a
+    `column`, `y_true` must have one more axis than that, with more than
+    `column` entries, and the column is taken. Anything else (one-hot labels,
+    a missing column, a `(batch,)` target where columns are needed) raises a
+    `ValueError` that names the expected layout; nothing broadcasts.
+
+    Args:
+        y_true: the targets as given to the loss or metric.
+        y_pred: the model output, shape `(..., dims)`.
+        column: the column of `y_true` to take, or `None`.
+        what: what the values are, for messages (e.g. "integer class ids").
+        argument: the name of the column argument (e.g. "label_column").
+        num_classes: the number of classes, to recognise one-hot labels.
+
+    Returns:
+        A tensor of shape `y_pred.shape[:-1]`.
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    true_shape, batch_shape = tuple(y_true.shape), tuple(y_pred.shape[:-1])
+    rank = len(batch_shape)
+
+    def refuse(detail: str):
+        if column is None:
+            expected = (
+                f"one value per example: {what} of shape {_shape(batch_shape)} "
+                f"or {_shape(batch_shape + (1,))}"
+            )
+        else:
+            expected = (
+                f"{what} in column {column} of a `y_true` of shape "
+                f"{_shape(batch_shape + (f'>{column}',))}"
+            )
+        raise ValueError(
+            f"`y_true` has shape {_shape(true_shape)} for outputs of shape "
+            f"{_shape(tuple(y_pred.shape))}; expected {expected}. {detail}".rstrip()
+        )
+
+    if len(true_shape) == rank + 1:
+        width = true_shape[-1]
+        if column is not None:
+            if width is not None and width <= column:
+                refuse(f"It has {width} column(s); `{argument}={column}` needs more.")
+            y_true = y_true[..., column]
+        elif width == 1:
+            y_true = ops.squeeze(y_true, axis=-1)
+        elif width is not None:
+            hint = (
+                f"It has {width} columns, one per class: it looks one-hot encoded. "
+                "Pass the class ids instead (`np.argmax(y, axis=-1)`)."
+                if num_classes is not None and width == num_classes
+                else f"If it holds several targets, name the one to use with "
+                f"`{argument}`."
+            )
+            refuse(hint)
+    elif len(true_shape) != rank or column is not None:
+        refuse("")
+    for given, expected in zip(tuple(y_true.shape), batch_shape, strict=True):
+        if given is not None and expected is not None and given != expected:
+            refuse("The batch sizes differ.")
+    return y_true
+
+
+def _shape(shape: tuple) -> str:
+    parts = ["batch" if size is None else str(size) for size in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
 def class_labels(y_true, y_pred, num_classes: int, column: int | None = None):
-    """Integer labels shaped like `y_pred` without its last axis.
+    """Integer labels for the rows of `y_pred`, and which of them are valid.
 
-    Where the labels are concrete (eager execution), labels that are not
-    integers in `[0, num_classes)` raise a `ValueError` at once. Inside a
-    traced (compiled) step such labels come back as `-1`, which
-    `padded_index` maps to a NaN row, so they cannot pass silently.
+    Args:
+        y_true: class ids, shape `y_pred.shape[:-1]` (or with a trailing 1),
+            or a column of a wider `y_true` (see `per_example`).
+        y_pred: the model output, shape `(..., dims)`.
+        num_classes: the number of classes `K`.
+        column: the column of `y_true` holding the class ids, or `None`.
+
+    Returns:
+        `(labels, valid)`: int32 labels in `[0, K)` (invalid ones replaced by
+        0, so that indexing with them is always safe) and a boolean tensor,
+        true where the given label is an integer in `[0, K)` (NaN, negative,
+        too large or fractional labels are invalid).
     """
-    if column is not None:
-        y_true = y_true[..., column]
-    target_rank = len(y_pred.shape) - 1
-    if len(y_true.shape) == target_rank + 1 and y_true.shape[-1] == 1:
-        y_true = ops.squeeze(y_true, axis=-1)
-    y_true = ops.cast(y_true, "float32")
-    _raise_if_bad_labels(y_true, num_classes)
-    labels = ops.cast(y_true, "int32")
-    # Fractional labels (cast truncates them) become -1, an invalid index.
-    return ops.where(ops.cast(labels, "float32") == y_true, labels, -1)
+    values = per_example(
+        y_true,
+        y_pred,
+        column,
+        what="integer class ids",
+        argument="label_column",
+        num_classes=num_classes,
+    )
+    values = ops.cast(values, "float32")
+    valid = ops.logical_and(
+        ops.logical_and(values >= 0.0, values < float(num_classes)),
+        ops.floor(values) == values,
+    )
+    labels = ops.cast(ops.where(valid, values, ops.zeros_like(values)), "int32")
+    return labels, valid
 
 
-def padded_index(labels, num_classes: int):
-    """Index into a table with a NaN row before and after the class rows.
+def regression_targets(y_true, y_pred, column: int | None = None):
+    """Regression targets for the rows of `y_pred`, and which are finite.
 
-    Labels in `[0, num_classes)` map to rows `1..num_classes`; anything else
-    to row 0 or `num_classes + 1`.
+    Args:
+        y_true: targets, shape `y_pred.shape[:-1]` (or with a trailing 1), or
+            a column of a wider `y_true` (see `per_example`).
+        y_pred: the model output, shape `(..., dims)`.
+        column: the column of `y_true` holding the targets, or `None`.
+
+    Returns:
+        `(targets, valid)`: targets in the dtype of `y_pred` (non-finite ones
+        replaced by 0) and a boolean tensor, true where the target is finite.
     """
-    return ops.clip(labels, -1, num_classes) + 1
+    values = per_example(
+        y_true, y_pred, column, what="regression targets", argument="target_column"
+    )
+    values = ops.cast(values, y_pred.dtype)
+    valid = ops.isfinite(values)
+    return ops.where(valid, values, ops.zeros_like(values)), valid
 
 
-def padded_table(rows: np.ndarray) -> np.ndarray:
-    """`rows` with a NaN row added before and after (see `padded_index`)."""
-    nan_row = np.full((1, rows.shape[1]), np.nan)
-    return np.concatenate([nan_row, rows, nan_row])
+def masked(values, valid):
+    """`values` where `valid`, else exactly 0 (also when `values` is NaN there)."""
+    return ops.where(valid, values, ops.zeros_like(values))
 
 
-def cosine_with(y_pred, directions, epsilon: float = SQUARED_NORM_EPSILON):
-    """Cosine of each row of `y_pred` with the matching row of `directions`.
+def finite_rows(y_pred):
+    """True for the rows (last axis) of `y_pred` whose entries are all finite."""
+    return ops.all(ops.isfinite(y_pred), axis=-1)
 
-    `directions` must be unit vectors; a zero `y_pred` row gives cosine 0
-    with finite gradients.
+
+def check_concrete_labels(labels, sample_weight, num_classes: int, where: str) -> bool:
+    """Raises if concrete `labels` hold anything but class ids in `[0, K)`.
+
+    Labels whose `sample_weight` is 0 are masked and never refused.
+
+    Args:
+        labels: the labels, one per example (any array-like or tensor).
+        sample_weight: `None` or weights broadcastable to `labels`.
+        num_classes: the number of classes `K`.
+        where: who checks, for the message.
+
+    Returns:
+        `True` if the values were concrete and checked; `False` inside a
+        traced (compiled) function, where nothing can be checked.
     """
-    dot = ops.sum(y_pred * directions, axis=-1)
-    squared = ops.sum(ops.square(y_pred), axis=-1)
-    return dot * ops.rsqrt(ops.maximum(squared, epsilon))
-
-
-def _raise_if_bad_labels(y_true, num_classes: int) -> None:
-    values = _concrete(y_true)
-    if values is None or values.size == 0:
-        return
-    bad = (values < 0) | (values >= num_classes) | (values != np.round(values))
+    values = _concrete(labels)
+    if values is None:
+        return False
+    with np.errstate(invalid="ignore"):
+        bad = ~((values >= 0) & (values < num_classes) & (np.floor(values) == values))
+    bad &= _weighted(values, sample_weight)
     if bad.any():
         shown = np.unique(values[bad])[:10].tolist()
         raise ValueError(
-            f"`y_true` must hold integer class ids in [0, {num_classes}) for "
-            f"{num_classes} prototypes. Received values {shown}."
+            f"{where}: `y_true` must hold integer class ids in [0, {num_classes}) "
+            f"for {num_classes} prototypes. Received {int(bad.sum())} other "
+            f"value(s): {shown}. Give an unknown label `sample_weight=0` to leave "
+            "its example out."
         )
+    return True
+
+
+def check_concrete_targets(
+    targets, sample_weight, lower: float, upper: float, clip: bool, where: str
+) -> bool:
+    """Raises on NaN or infinite concrete targets; warns on targets out of range.
+
+    Targets whose `sample_weight` is 0 are masked and never refused.
+
+    Args:
+        targets: the regression targets, one per example.
+        sample_weight: `None` or weights broadcastable to `targets`.
+        lower: the target value of the lower prototype.
+        upper: the target value of the upper prototype.
+        clip: whether the loss clips targets to `[lower, upper]` (no warning).
+        where: who checks, for the message.
+
+    Returns:
+        `True` if the values were concrete and checked, else `False`.
+    """
+    values = _concrete(targets)
+    if values is None:
+        return False
+    weighted = _weighted(values, sample_weight)
+    bad = ~np.isfinite(values) & weighted
+    if bad.any():
+        raise ValueError(
+            f"{where}: `y_true` must hold finite regression targets. Received "
+            f"{int(bad.sum())} NaN or infinite value(s). Give an unknown target "
+            "`sample_weight=0` to leave its example out."
+        )
+    outside = weighted & ((values < lower) | (values > upper))
+    if outside.any() and not clip:
+        import warnings
+
+        warnings.warn(
+            f"{where}: {int(outside.sum())} target(s) lie outside [lower, upper] = "
+            f"[{lower}, {upper}] (from {values[outside].min()} to "
+            f"{values[outside].max()}). They map beyond the prototypes, where no "
+            "output can reach; predictions never leave the range. Widen the "
+            "range (e.g. `from_targets(all_targets)`) or pass "
+            "`clip_targets=True`.",
+            stacklevel=4,
+        )
+    return True
+
+
+def _weighted(values: np.ndarray, sample_weight) -> np.ndarray:
+    """True where an example's weight is not 0 (everywhere without weights)."""
+    if sample_weight is None:
+        return np.ones(values.shape, dtype=bool)
+    weights = _concrete(sample_weight)
+    if weights is None:
+        return np.ones(values.shape, dtype=bool)
+    while weights.ndim > values.ndim and weights.shape[-1] == 1:
+        weights = weights[..., 0]
+    return np.broadcast_to(weights != 0, values.shape)
 
 
 def _concrete(x) -> np.ndarray | None:
-    """The values of `x` as numpy if they are known now, else None (traced)."""
+    """The values of `x` as float64 numpy if known now, else None (traced)."""
     try:
-        return np.asarray(ops.convert_to_numpy(x))
+        return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
     except Exception:  # noqa: BLE001 - symbolic tensors of any backend
         return None

@@ -3,8 +3,9 @@
 `HPNHyperModel` puts an `L2NormalizedProjection` head on a backbone you
 give and searches the output dimensionality, the prototype placement, the
 learning rate and, for classification with regression on one output, the
-task weight `t` of `MultiTaskLoss`. `objective` and `HPNHyperModel.objectives`
-name the metrics Keras logs with the direction a tuner must optimise them in.
+task weight `t` of `MultiTaskLoss`. `objective` names a metric Keras logs
+with the direction a tuner must optimise it in;
+`HPNHyperModel.tuner_objective` is what to pass as a tuner's `objective`.
 
 keras-tuner is an optional dependency: `pip install keras-tuner` (on the
 TensorFlow backend keras-tuner 1.4 also needs `tensorboard` at import).
@@ -20,10 +21,16 @@ import keras
 import numpy as np
 
 from keras_hpn.layers import L2NormalizedProjection
-from keras_hpn.losses import MultiTaskLoss, PrototypeCosineLoss, check_range
-from keras_hpn.metrics import PrototypeAccuracy, RegressionMAE
+from keras_hpn.losses import MultiTaskLoss, PrototypeCosineLoss
+from keras_hpn.metrics import (
+    InvalidLabels,
+    InvalidTargets,
+    PrototypeAccuracy,
+    RegressionMAE,
+)
 from keras_hpn.prototypes import hyperspherical, multitask
 from keras_hpn.prototypes.geometry import METHODS
+from keras_hpn.prototypes.validation import check_range
 
 try:
     import keras_tuner
@@ -131,14 +138,16 @@ class HPNHyperModel(_HyperModel):
     Each trial builds `backbone`, appends
     `keras_hpn.layers.L2NormalizedProjection(dims)`, places the prototypes
     (`keras_hpn.prototypes.hyperspherical`, seeded by `seed`) and compiles
-    with Adam and `PrototypeCosineLoss` and `PrototypeAccuracy` (logged as
-    `prototype_accuracy`). With `regression=(lower, upper)` the output serves
+    with Adam and `PrototypeCosineLoss`, `PrototypeAccuracy` (logged as
+    `prototype_accuracy`) and `InvalidLabels` (`invalid_labels`, labels the
+    loss had to skip; it should read 0). With `regression=(lower, upper)`
+    the output serves
     classification and regression at once: the prototypes come from
     `keras_hpn.prototypes.multitask` (class prototypes orthogonal to the
     regression axis `e_0`), the loss is `MultiTaskLoss` with task weight `t`,
     `y` has shape `(batch, 2)` = `[class id, target]`, and
     `RegressionMAE(lower, upper, target_column=1)` is logged as
-    `regression_mae`.
+    `regression_mae` (and `InvalidTargets` as `invalid_targets`).
 
     The hyperparameters, named as in `tuner.get_best_hyperparameters()`:
 
@@ -191,27 +200,32 @@ class HPNHyperModel(_HyperModel):
     # (None, 3)
     hypermodel.prototypes(hp).shape
     # (10, 3)
-    [o.name for o in hypermodel.objectives()]
-    # ["val_prototype_accuracy"]
+    hypermodel.tuner_objective().name
+    # "val_prototype_accuracy"
     ```
 
-    A search (not run here, it trains):
+    A search (not run here, it trains). Decode with the prototypes the best
+    model was compiled with, which its checkpoint stores, rather than
+    placing them again:
 
     ```
     tuner = keras_tuner.RandomSearch(
         hypermodel,
-        objective=hypermodel.objectives(),
+        objective=hypermodel.tuner_objective(),
         max_trials=10,
+        seed=1,  # keras-tuner treats seed=0 as "no seed"
         directory="tuning",
         project_name="digits",
     )
     tuner.search(x_train, y_train, validation_data=(x_val, y_val), epochs=20)
-    best_hp = tuner.get_best_hyperparameters()[0]
     best = tuner.get_best_models()[0]
-    classes = keras_hpn.predict_classes(
-        best.predict(x_test), hypermodel.prototypes(best_hp)
-    )
+    classes = keras_hpn.predict_classes(best.predict(x_test), best.loss.prototypes)
     ```
+
+    keras-tuner's `GridSearch` cannot resume an interrupted search
+    (keras-team/keras-tuner#1055): use `RandomSearch`, which over a small
+    discrete space tries every combination once, or
+    `BayesianOptimization`.
     """
 
     def __init__(
@@ -326,21 +340,27 @@ class HPNHyperModel(_HyperModel):
             self._prototype_cache[key] = protos
         return self._prototype_cache[key]
 
-    def objectives(self, validation: bool = True) -> list:
-        """The tuner objectives of this model's metrics, with their directions.
+    def tuner_objective(self, validation: bool = True):
+        """What to pass as a tuner's `objective`, with the right directions.
 
         Args:
             validation: whether to track the metrics on the validation data.
 
         Returns:
-            `[objective("prototype_accuracy")]`, plus
-            `objective("regression_mae")` with `regression`: pass the list as
-            a tuner's `objective` to optimise all of them.
+            `objective("prototype_accuracy")`, one `keras_tuner.Objective`,
+            for classification; with `regression`, the list
+            `[objective("prototype_accuracy"), objective("regression_mae")]`,
+            which keras-tuner optimises as one multi-objective score
+            (`-accuracy + MAE`, minimised). A single objective is not
+            wrapped in a list: keras-tuner would report it as a negated
+            `MultiObjective`.
         """
-        names = ["prototype_accuracy"]
-        if self.regression is not None:
-            names.append("regression_mae")
-        return [objective(name, validation) for name in names]
+        if self.regression is None:
+            return objective("prototype_accuracy", validation)
+        return [
+            objective("prototype_accuracy", validation),
+            objective("regression_mae", validation),
+        ]
 
     def build(self, hp) -> keras.Model:
         """Builds and compiles one trial's model.
@@ -372,12 +392,14 @@ class HPNHyperModel(_HyperModel):
         model = keras.Model(inputs, outputs, name=body.name)
         if self.regression is None:
             loss = PrototypeCosineLoss(protos)
-            metrics = [PrototypeAccuracy(protos)]
+            metrics = [PrototypeAccuracy(protos), InvalidLabels(self.num_classes)]
         else:
             lower, upper = self.regression
             loss = MultiTaskLoss(protos, lower, upper, weight=self._weight(hp))
             metrics = [
                 PrototypeAccuracy(protos, label_column=0),
+                InvalidLabels(self.num_classes, label_column=0),
+                InvalidTargets(target_column=1),
                 RegressionMAE(lower, upper, target_column=1),
             ]
         model.compile(

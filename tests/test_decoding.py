@@ -33,3 +33,30 @@ def test_width_mismatch_and_bad_range():
         predict_classes(np.ones((1, 3)), np.eye(2))
     with pytest.raises(ValueError, match="lower"):
         decode_regression(np.ones((1, 2)), 1.0, 0.0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_outputs_have_no_class(bad):
+    z = np.array([[bad, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(predict_classes(z, np.eye(3)), [-1, 1])
+    np.testing.assert_array_equal(
+        predict_classes(z, np.eye(3), k=2), [[-1, -1], [1, 0]]
+    )
+    assert np.isnan(class_scores(z, np.eye(3))[0]).all()
+    assert np.isnan(decode_regression(z, 0.0, 1.0)[0])
+
+
+def test_huge_outputs_decode_like_their_directions():
+    z = np.array([[3e200, 4e200], [-1e300, 0.0]])
+    np.testing.assert_allclose(class_scores(z, np.eye(2)), [[0.6, 0.8], [-1.0, 0.0]])
+    np.testing.assert_allclose(decode_regression(z, 0.0, 10.0), [8.0, 0.0])
+
+
+def test_k_larger_than_the_classes_is_refused():
+    with pytest.raises(ValueError, match="at most the number of prototypes"):
+        predict_classes(np.ones((1, 2)), np.eye(2), k=3)
+
+
+def test_one_dimensional_regression_is_refused():
+    with pytest.raises(ValueError, match="dims"):
+        decode_regression(np.ones((2, 1)), 0.0, 1.0)

@@ -20,7 +20,8 @@ import pytest
 
 import keras_hpn
 
-SCRIPT = Path(__file__).parent / "scripts" / "distributed_fit.py"
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "tests" / "scripts" / "distributed_fit.py"
 LOSSES = ("cosine", "regression", "multitask")
 BACKEND = keras.backend.backend()
 
@@ -94,6 +95,47 @@ def test_jax_data_parallel_on_two_devices_matches_one_device(single, tmp_path):
         assert parallel[name]["loss_after"] == pytest.approx(
             single[name]["loss_after"], rel=1e-5
         )
+
+
+DOC_SCRIPT = """
+import re, sys
+from pathlib import Path
+text = Path(sys.argv[1]).read_text()
+block = re.findall(r"^```python\\n(.*?)^```", text, re.DOTALL | re.MULTILINE)[0]
+namespace = {}
+exec(block, namespace)
+engine = namespace["engine"]
+mesh = getattr(engine, "device_mesh", None)
+print("replicas", mesh.devices.size if mesh else engine.num_replicas_in_sync)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND == "torch", reason="no data_parallel engine on torch")
+def test_documented_example_runs_on_two_devices(tmp_path):
+    """docs/distribution.md's first example, on two devices of the backend."""
+    env = dict(os.environ, KERAS_BACKEND=BACKEND, TF_CPP_MIN_LOG_LEVEL="3")
+    if BACKEND == "jax":
+        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        prelude = ""
+    else:
+        prelude = (
+            "import tensorflow as tf; cpu = tf.config.list_physical_devices('CPU')[0]; "
+            "tf.config.set_logical_device_configuration(cpu, "
+            "[tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        )
+    script = tmp_path / "doc_example.py"
+    script.write_text(prelude + DOC_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), str(ROOT / "docs" / "distribution.md")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "replicas 2"
 
 
 def free_port():

@@ -48,7 +48,7 @@ class TestL2NormalizedProjection:
             rtol=1e-2,
         )
 
-    @pytest.mark.parametrize("units", [0, -3, 2.5, "5"])
+    @pytest.mark.parametrize("units", [0, 1, -3, 2.5, "5"])
     def test_bad_units(self, units):
         with pytest.raises(ValueError, match="units"):
             L2NormalizedProjection(units)

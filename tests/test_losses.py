@@ -70,22 +70,84 @@ class TestPrototypeCosineLoss:
         )
         assert np.all(np.isfinite(grad))
 
-    @pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1]])
-    def test_bad_labels_raise_eagerly(self, labels):
+    @pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1], [np.nan, 1]])
+    def test_bad_labels_raise_on_the_first_eager_call(self, labels):
         with pytest.raises(ValueError, match=r"y_true.*\[0, 10\)"):
             PrototypeCosineLoss(PROTOS)(np.array(labels, dtype="float32"), PROTOS[:2])
 
-    def test_bad_labels_give_nan_when_compiled(self, compiled):
+    def test_eager_check_runs_once_then_bad_labels_are_masked(self):
         loss = PrototypeCosineLoss(PROTOS)
-        step = compiled(lambda y, z: loss.call(y, z))
+        z = np.stack([-PROTOS[0], -PROTOS[1]])  # loss 4 each
+        assert float(loss(np.array([0, 1]), z)) == pytest.approx(4.0, rel=1e-6)
+        # Checked once: later calls skip the host copy of the labels.
+        assert float(loss(np.array([0, 12]), z)) == pytest.approx(2.0, rel=1e-6)
+
+    @pytest.mark.parametrize("bad", [12.0, -1.0, 2.5, np.nan])
+    def test_bad_labels_are_masked_with_zero_gradient_when_compiled(
+        self, bad, compiled, gradient
+    ):
+        loss = PrototypeCosineLoss(PROTOS)
+        y = keras.ops.convert_to_tensor([3.0, bad])
+        z = np.stack([-PROTOS[3], PROTOS[1]]).astype("float32")
         values = keras.ops.convert_to_numpy(
-            step(
-                keras.ops.convert_to_tensor([0.0, 12.0]),
-                keras.ops.convert_to_tensor(PROTOS[:2], "float32"),
-            )
+            compiled(lambda y, z: loss.call(y, z))(y, keras.ops.convert_to_tensor(z))
         )
-        assert values[0] == pytest.approx(0.0, abs=1e-6)
-        assert np.isnan(values[1])
+        np.testing.assert_allclose(values, [4.0, 0.0], rtol=1e-6)
+        grad = gradient(lambda v: loss.call(y, v), z)
+        assert np.isfinite(grad).all()
+        np.testing.assert_array_equal(grad[1], 0.0)
+        assert np.abs(grad[0]).max() > 0
+
+    def test_zero_sample_weight_masks_unknown_labels_exactly(self):
+        loss = PrototypeCosineLoss(PROTOS)
+        z = np.stack([-PROTOS[0], PROTOS[1], PROTOS[2]])
+        value = loss(np.array([0, -1, 99]), z, sample_weight=np.array([1.0, 0, 0]))
+        assert float(value) == pytest.approx(4.0 / 3, rel=1e-6)
+
+    @pytest.mark.parametrize("scale", [1e20, 1e30])
+    def test_huge_outputs_normalise_without_overflow(self, scale, gradient):
+        loss = PrototypeCosineLoss(PROTOS)
+        z = (scale * np.stack([PROTOS[0], -PROTOS[1]])).astype("float32")
+        np.testing.assert_allclose(per_example(loss, [0, 1], z), [0.0, 4.0], atol=1e-5)
+        y = keras.ops.convert_to_tensor([0.0, 1.0])
+        grad = gradient(lambda v: loss.call(y, v), z)
+        assert np.isfinite(grad).all()
+
+    def test_float64_outputs_of_1e200(self):
+        loss = PrototypeCosineLoss(PROTOS)
+        z = keras.ops.convert_to_tensor(1e-200 * np.stack([PROTOS[0], -PROTOS[1]]))
+        if keras.backend.standardize_dtype(z.dtype) != "float64":
+            pytest.skip("this backend runs without float64 (JAX without x64)")
+        z = z * 1e200 * 1e200  # built in float64: 1e200 does not fit float32
+        y = keras.ops.convert_to_tensor([0.0, 1.0], "float64")
+        values = keras.ops.convert_to_numpy(loss.call(y, z))
+        np.testing.assert_allclose(values, [0.0, 4.0], atol=1e-9)
+
+    def test_one_hot_labels_are_refused_even_when_batch_equals_classes(self):
+        loss = PrototypeCosineLoss(PROTOS)
+        with pytest.raises(ValueError, match="one-hot.*argmax"):
+            loss(np.eye(10), PROTOS)
+        with pytest.raises(ValueError, match="one-hot"):
+            loss(np.eye(10)[:3], PROTOS[:3])
+
+    @pytest.mark.parametrize(
+        "y, column, message",
+        [
+            (np.zeros((4, 2)), None, "label_column"),
+            (np.zeros((4, 2)), 5, "label_column=5"),
+            (np.zeros(4), 0, r"column 0"),
+            (np.zeros((3,)), None, "batch sizes differ"),
+        ],
+    )
+    def test_label_shapes_that_would_broadcast_are_refused(self, y, column, message):
+        loss = PrototypeCosineLoss(PROTOS, label_column=column)
+        with pytest.raises(ValueError, match=message):
+            loss(y, PROTOS[:4])
+
+    @pytest.mark.parametrize("column", ["a", 1.5, -1, True])
+    def test_label_column_must_be_a_column_index(self, column):
+        with pytest.raises(ValueError, match="label_column"):
+            PrototypeCosineLoss(PROTOS, label_column=column)
 
     def test_output_width_mismatch_names_both(self):
         with pytest.raises(ValueError, match=r"width 4.*dimension 5"):
@@ -100,6 +162,8 @@ class TestPrototypeCosineLoss:
             (np.array([[1.0, np.inf], [0.0, 1.0]]), "NaN or infinite"),
             (np.array([[1.0, 0.0], [0.0, 0.0]]), "zero row"),
             (np.array([[1.0, 0.0]]), "at least 2"),
+            (np.array([[1.0], [-1.0]]), "2 dimensions"),
+            (np.array([[1.0, 0.0], [2.0, 0.0]]), "same direction"),
         ],
     )
     def test_bad_prototypes_are_refused(self, prototypes, message):
@@ -138,6 +202,47 @@ class TestHypersphericalRegressionLoss:
     def test_bad_range(self, lower, upper):
         with pytest.raises(ValueError, match="lower|upper"):
             HypersphericalRegressionLoss(lower, upper)
+
+    def test_nan_target_is_masked_and_raises_on_first_eager_call(self, gradient):
+        loss = HypersphericalRegressionLoss(0.0, 1.0)
+        with pytest.raises(ValueError, match="finite regression targets"):
+            loss(np.array([np.nan, 1.0]), np.eye(2))
+        y = keras.ops.convert_to_tensor([np.nan, 1.0])
+        z = np.array([[0.0, 1.0], [0.0, 1.0]], "float32")
+        values = keras.ops.convert_to_numpy(loss.call(y, z))
+        np.testing.assert_allclose(values, [0.0, 1.0], atol=1e-6)
+        grad = gradient(lambda v: loss.call(y, v), z)
+        np.testing.assert_array_equal(grad[0], 0.0)
+        assert np.isfinite(grad).all()
+        # Masked by weight: no error, exactly nothing.
+        masked = HypersphericalRegressionLoss(0.0, 1.0)
+        value = masked(np.array([np.nan, 1.0]), z, sample_weight=[0.0, 1.0])
+        assert float(value) == pytest.approx(0.5, rel=1e-6)
+
+    def test_targets_outside_the_range_warn_once_or_clip(self):
+        loss = HypersphericalRegressionLoss(0.0, 1.0)
+        z = np.array([[1.0, 0.0]])
+        with pytest.warns(UserWarning, match="outside.*clip_targets"):
+            assert float(loss(np.array([3.0]), z)) == pytest.approx(16.0)
+        clipped = HypersphericalRegressionLoss(0.0, 1.0, clip_targets=True)
+        assert float(clipped(np.array([3.0]), z)) == pytest.approx(0.0, abs=1e-6)
+
+    def test_one_dimensional_outputs_are_refused(self):
+        loss = HypersphericalRegressionLoss(0.0, 1.0)
+        with pytest.raises(ValueError, match="at least 2 dimensions"):
+            loss(np.array([1.0]), np.array([[1.0]]))
+        with pytest.raises(ValueError, match="at least 2 entries"):
+            HypersphericalRegressionLoss(0.0, 1.0, upper_prototype=[1.0])
+
+    def test_two_column_targets_need_a_target_column(self):
+        loss = HypersphericalRegressionLoss(0.0, 1.0)
+        with pytest.raises(ValueError, match="target_column"):
+            loss(np.zeros((2, 2)), np.eye(2))
+
+    @pytest.mark.parametrize("targets", [[], [1.0, np.nan]])
+    def test_from_targets_refuses_empty_or_non_finite(self, targets):
+        with pytest.raises(ValueError, match="targets"):
+            HypersphericalRegressionLoss.from_targets(np.array(targets))
 
     def test_zero_output_finite(self, gradient):
         loss = HypersphericalRegressionLoss(0.0, 1.0)
@@ -193,6 +298,22 @@ class TestMultiTaskLoss:
     def test_prototypes_must_be_orthogonal_to_axis(self):
         with pytest.raises(ValueError, match="orthogonal"):
             MultiTaskLoss(PROTOS, 0.0, 1.0)
+
+    @pytest.mark.parametrize("shape", [(2,), (2, 1)])
+    def test_labels_only_are_refused(self, shape):
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0)
+        with pytest.raises(ValueError, match=r"\(batch, 2\).*class id.*target"):
+            loss(np.zeros(shape), np.ones((2, 5)))
+
+    def test_bad_label_and_nan_target_each_lose_their_term(self, gradient):
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0, weight=0.25)
+        z = np.stack([self.axis, self.axis]).astype("float32")
+        # Row 0: class 7 invalid, target 1 exact (r = 1 = cos): loss 0.
+        # Row 1: class 0 with orthogonal part 0 (cos 0, L_c = 1), NaN target.
+        y = keras.ops.convert_to_tensor([[7.0, 1.0], [0.0, np.nan]])
+        values = keras.ops.convert_to_numpy(loss.call(y, z))
+        np.testing.assert_allclose(values, [0.0, 0.25], atol=1e-6)
+        assert np.isfinite(gradient(lambda v: loss.call(y, v), z)).all()
 
     def test_bad_range_and_width(self):
         with pytest.raises(ValueError, match="lower"):

@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 
 import keras_hpn
-from keras_hpn.metrics import PrototypeAccuracy, RegressionMAE
+from keras_hpn.metrics import (
+    InvalidLabels,
+    InvalidTargets,
+    PrototypeAccuracy,
+    RegressionMAE,
+)
 
 PROTOS = np.eye(4)
 
@@ -38,6 +43,52 @@ class TestPrototypeAccuracy:
             np.array([[3, 17.5], [1, -2.0]]), np.array([[0, 0, 0, 1.0]] * 2)
         )
         assert float(metric.result()) == pytest.approx(0.5)
+
+    @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+    def test_non_finite_outputs_are_never_correct(self, bad):
+        protos = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
+        for k in (1, 3):
+            metric = PrototypeAccuracy(protos, k=k)
+            z = protos[:4].astype("float32")
+            z[:, 0] = bad  # one non-finite entry per row
+            metric.update_state([0, 1, 2, 3], np.full((4, 5), bad, "float32"))
+            metric.update_state([0, 1, 2, 3], z)
+            assert float(metric.result()) == 0.0
+
+    def test_invalid_labels_are_never_correct(self):
+        metric = PrototypeAccuracy(PROTOS)
+        z = np.eye(4)[[0, 0, 0, 1]]
+        metric.update_state([0, -1, 2.5, 1], z)  # the middle two are invalid
+        assert float(metric.result()) == pytest.approx(0.5)
+
+    @pytest.mark.parametrize("scale", [1e20, 1e35])
+    def test_huge_outputs_are_ranked_like_their_directions(self, scale):
+        protos = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
+        z = (scale * protos[[3, 1, 4, 1]]).astype("float32")
+        metric = PrototypeAccuracy(protos)
+        metric.update_state([3, 1, 4, 0], z)
+        assert float(metric.result()) == pytest.approx(0.75)
+        np.testing.assert_array_equal(
+            keras_hpn.predict_classes(z, protos), [3, 1, 4, 1]
+        )
+
+    def test_float64_floatx(self):
+        keras.config.set_floatx("float64")
+        try:
+            metric = PrototypeAccuracy(PROTOS, k=2)
+            metric.update_state([0, 3], np.eye(4)[[0, 1]])
+            assert float(metric.result()) == pytest.approx(0.5)
+            mae = RegressionMAE(0.0, 1.0)
+            mae.update_state([1.0], np.array([[1.0, 0.0]]))
+            assert float(mae.result()) == pytest.approx(0.0)
+        finally:
+            keras.config.set_floatx("float32")
+
+    def test_label_column_out_of_range_is_refused(self):
+        with pytest.raises(ValueError, match="label_column=5"):
+            PrototypeAccuracy(PROTOS, label_column=5).update_state(
+                np.zeros((2, 2)), np.eye(4)[:2]
+            )
 
     def test_errors(self):
         with pytest.raises(ValueError, match="k"):
@@ -78,6 +129,41 @@ class TestRegressionMAE:
     def test_bad_range(self):
         with pytest.raises(ValueError, match="lower"):
             RegressionMAE(3.0, 3.0)
+
+    def test_two_column_targets_without_target_column_are_refused(self):
+        with pytest.raises(ValueError, match="target_column"):
+            RegressionMAE(0.0, 1.0).update_state(np.zeros((2, 2)), np.eye(2))
+
+    def test_nan_targets_are_left_out_and_zero_weights_mask_exactly(self):
+        metric = RegressionMAE(0.0, 10.0)
+        z = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])  # predicts 10
+        metric.update_state([8.0, np.nan, 0.0], z, sample_weight=[1.0, 1.0, 0.0])
+        assert float(metric.result()) == pytest.approx(2.0)
+
+
+class TestInvalidCounts:
+    def test_invalid_labels_counts_what_the_loss_skips(self):
+        metric = InvalidLabels(4)
+        metric.update_state([0, 4, -1, 2.5, np.nan, 3], np.zeros((6, 2)))
+        assert float(metric.result()) == 4.0
+        metric.update_state([-1, 1], np.zeros((2, 2)), sample_weight=[0.0, 1.0])
+        assert float(metric.result()) == 4.0  # weight 0: left out on purpose
+
+    def test_invalid_labels_in_a_column_and_config(self):
+        metric = InvalidLabels(3, label_column=0)
+        metric.update_state(np.array([[3, 1.0], [2, np.nan]]), np.zeros((2, 4)))
+        assert float(metric.result()) == 1.0
+        restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
+        assert (restored.num_classes, restored.label_column) == (3, 0)
+
+    def test_invalid_targets(self):
+        metric = InvalidTargets(target_column=1)
+        metric.update_state(
+            np.array([[0, 1.0], [1, np.nan], [2, -np.inf]]), np.zeros((3, 4))
+        )
+        assert float(metric.result()) == 2.0
+        restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
+        assert restored.target_column == 1
 
     def test_config_round_trip(self):
         metric = RegressionMAE(-1.0, 1.0, target_column=1, name="mae")

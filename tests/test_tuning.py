@@ -1,6 +1,13 @@
 """keras-tuner searches over HPNs on real data (scikit-learn digits and wine)."""
 
+import ast
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -11,6 +18,8 @@ keras_tuner = pytest.importorskip("keras_tuner")
 import keras_hpn  # noqa: E402
 from keras_hpn import data  # noqa: E402
 from keras_hpn.tuning import HPNHyperModel, objective  # noqa: E402
+
+SEARCH_SCRIPT = Path(__file__).parent / "scripts" / "tuning_search.py"
 
 
 class CountingBackbone:
@@ -76,7 +85,8 @@ def test_hypermodel_builds_what_it_says():
     )
     # The loss and the metric hold the same prototypes.
     np.testing.assert_allclose(model.loss.prototypes, hypermodel.prototypes(hp))
-    assert [o.name for o in hypermodel.objectives()] == ["val_prototype_accuracy"]
+    single = hypermodel.tuner_objective()  # not a list: no MultiObjective
+    assert (single.name, single.direction) == ("val_prototype_accuracy", "max")
     # A fixed model-building function without `hp`.
     fixed = HPNHyperModel(
         lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)]),
@@ -97,7 +107,7 @@ def test_multitask_hypermodel_searches_the_weight():
     assert (model.loss.lower, model.loss.upper, model.loss.weight) == (11.0, 15.0, 0.5)
     protos, axis = keras_hpn.prototypes.multitask(3, 4, seed=0)
     np.testing.assert_array_equal(hypermodel.prototypes(hp), protos)
-    assert [(o.name, o.direction) for o in hypermodel.objectives()] == [
+    assert [(o.name, o.direction) for o in hypermodel.tuner_objective()] == [
         ("val_prototype_accuracy", "max"),
         ("val_regression_mae", "min"),
     ]
@@ -147,7 +157,7 @@ def test_random_search_over_dims_restores_a_model_that_predicts(digits, tmp_path
     )
     tuner = keras_tuner.RandomSearch(
         hypermodel,
-        objective=hypermodel.objectives(),
+        objective=hypermodel.tuner_objective(),
         max_trials=2,
         seed=1,
         directory=str(tmp_path),
@@ -167,11 +177,15 @@ def test_random_search_over_dims_restores_a_model_that_predicts(digits, tmp_path
     scores = [t.metrics.get_best_value("val_prototype_accuracy") for t in trials]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
+    # A single objective is scored as itself, not as a negated MultiObjective.
+    assert [t.score for t in trials] == scores
     best_hp = tuner.get_best_hyperparameters()[0]
     best = tuner.get_best_models()[0]
     outputs = best.predict(digits.x_test, verbose=0)
     assert outputs.shape == (450, best_hp.values["dims"])
-    classes = keras_hpn.predict_classes(outputs, hypermodel.prototypes(best_hp))
+    # The checkpoint holds the prototypes it was trained with.
+    np.testing.assert_array_equal(best.loss.prototypes, hypermodel.prototypes(best_hp))
+    classes = keras_hpn.predict_classes(outputs, best.loss.prototypes)
     accuracy = float(np.mean(classes == digits.y_test))
     # The restored model is the checkpoint with the best epoch's score.
     assert accuracy == pytest.approx(scores[0], abs=1e-6)
@@ -188,7 +202,7 @@ def test_multi_objective_search_on_wine(tmp_path):
         dims=[3, 4],
         regression=(lower, upper),
     )
-    objectives = hypermodel.objectives()
+    objectives = hypermodel.tuner_objective()
     tuner = keras_tuner.RandomSearch(
         hypermodel,
         objective=objectives,
@@ -299,3 +313,72 @@ def test_search_resumes_without_redoing_finished_trials(digits, tmp_path):
         resumed.oracle.trials["2"].hyperparameters.values
         == interrupted["hyperparameters"]["values"]
     )
+
+
+def _search_process(directory, *args):
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
+    return subprocess.run(
+        [sys.executable, str(SEARCH_SCRIPT), str(directory), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_search_killed_in_its_second_trial_resumes_in_a_new_process(tmp_path):
+    """The documented workflow survives a hard kill (not only Ctrl-C)."""
+    killed = _search_process(tmp_path, "kill")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    project = tmp_path / "digits_dims"
+    before = {
+        name: json.loads((project / name / "trial.json").read_text())
+        for name in _trial_dirs(project)
+    }
+    assert [before[name]["status"] for name in sorted(before)] == [
+        "COMPLETED",
+        "RUNNING",
+    ]
+    resumed = _search_process(tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    trials = json.loads(resumed.stdout.strip().splitlines()[-1])
+    assert sorted(trial["dims"] for trial in trials.values()) == [3, 5, 10]
+    assert {trial["status"] for trial in trials.values()} == {"COMPLETED"}
+    # The finished trial was not trained again.
+    assert trials["0"]["score"] == before["trial_0"]["score"]
+
+
+def test_documented_seed_makes_trials_repeat(tmp_path):
+    """docs/tuning.md seeds tuners with 1: keras-tuner reads 0 as "no seed"."""
+    text = (Path(__file__).parent.parent / "docs" / "tuning.md").read_text()
+    tuner_seeds = [
+        keyword.value.value
+        for block in re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+        for node in ast.walk(ast.parse(block))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", "").endswith(("Search", "Optimization"))
+        for keyword in node.keywords
+        if keyword.arg == "seed"
+    ]
+    assert tuner_seeds and 0 not in tuner_seeds
+
+    def first_weight(seed, name):
+        hypermodel = HPNHyperModel(
+            CountingBackbone(12), 3, dims=4, regression=(11.0, 15.0)
+        )
+        tuner = keras_tuner.RandomSearch(
+            hypermodel,
+            objective=hypermodel.tuner_objective(),
+            max_trials=2,
+            seed=seed,
+            directory=str(tmp_path),
+            project_name=name,
+        )
+        hp = keras_tuner.HyperParameters()
+        hypermodel.build(hp)
+        tuner.oracle.update_space(hp)
+        tuner.oracle.create_trial("tuner0")  # the first trial takes the defaults
+        return tuner.oracle.create_trial("tuner0").hyperparameters.values["weight"]
+
+    assert first_weight(1, "a") == first_weight(1, "b") != 0.5

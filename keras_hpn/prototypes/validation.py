@@ -6,6 +6,9 @@ import numbers
 
 import numpy as np
 
+# Rows whose norm is this close to 1 count as unit and are not rescaled.
+UNIT_TOLERANCE = 1e-12
+
 
 def check_size(value: object, name: str, minimum: int) -> int:
     """Returns `value` as an `int`, or raises if it is not an integer >= minimum."""
@@ -20,6 +23,178 @@ def check_size(value: object, name: str, minimum: int) -> int:
     return int(value)
 
 
+def check_seed(seed: object, name: str = "seed") -> int | None:
+    """Returns a random seed as an `int` (or `None`), refusing anything else.
+
+    Args:
+        seed: `None` or an integer >= 0 (Python or numpy).
+        name: the argument name used in error messages.
+
+    Returns:
+        `None` or the seed as a Python `int`.
+
+    Example:
+
+    ```python
+    >>> check_seed(np.int64(3)), check_seed(None)
+    (3, None)
+    ```
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise ValueError(
+            f"`{name}` must be an integer >= 0 or None. Received: {name}={seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(
+            f"`{name}` must be an integer >= 0 or None (numpy's generators take "
+            f"no negative seeds). Received: {name}={seed}"
+        )
+    return int(seed)
+
+
+def check_column(value: object, name: str) -> int | None:
+    """Returns a column index as an `int` (or `None`), refusing anything else.
+
+    Args:
+        value: `None` or an integer >= 0 (a column of a 2-D `y_true`).
+        name: the argument name used in error messages.
+
+    Returns:
+        `None` or the index as an `int`.
+
+    Example:
+
+    ```python
+    >>> check_column(1, "label_column"), check_column(None, "label_column")
+    (1, None)
+    ```
+    """
+    if value is None:
+        return None
+    return check_size(value, name, 0)
+
+
+def check_range(lower: object, upper: object) -> tuple[float, float]:
+    """Validates a regression range `[lower, upper]` and returns it as floats.
+
+    Args:
+        lower: the target value of the lower prototype, a finite real number.
+        upper: the target value of the upper prototype, larger than `lower`.
+
+    Returns:
+        `(lower, upper)` as Python floats.
+
+    Example:
+
+    ```python
+    >>> check_range(0, 10)
+    (0.0, 10.0)
+    ```
+    """
+    for name, value in (("lower", lower), ("upper", upper)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(
+                f"`{name}` must be a real number. Received: {name}={value!r}"
+            )
+        if not np.isfinite(value):
+            raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
+    if not lower < upper:
+        raise ValueError(
+            "`lower` must be smaller than `upper` (the range of the regression "
+            f"targets). Received: lower={lower}, upper={upper}"
+        )
+    return float(lower), float(upper)
+
+
+def check_weight(weight: object) -> float:
+    """Validates a task weight `t` in `[0, 1]` and returns it as a float.
+
+    Args:
+        weight: the share of the classification loss in a multi-task loss.
+
+    Returns:
+        `weight` as a Python float.
+
+    Example:
+
+    ```python
+    >>> check_weight(0.25)
+    0.25
+    ```
+    """
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, numbers.Real)
+        or not 0.0 <= weight <= 1.0
+    ):
+        raise ValueError(
+            "`weight` must be a number in [0, 1] (the share of the classification "
+            f"loss). Received: weight={weight!r}"
+        )
+    return float(weight)
+
+
+def default_axis(dims: int) -> np.ndarray:
+    """The default regression direction `e_0` in `dims` dimensions.
+
+    Args:
+        dims: the output dimensionality, at least 2 (in one dimension a unit
+            vector is `+-1`: its angle cannot move, so there is nothing to
+            learn).
+
+    Returns:
+        A float64 array of shape `(dims,)`, `1` first and zeros after.
+
+    Example:
+
+    ```python
+    >>> default_axis(3)
+    array([1., 0., 0.])
+    ```
+    """
+    dims = check_size(dims, "dims", 2)
+    axis = np.zeros(dims)
+    axis[0] = 1.0
+    return axis
+
+
+def row_norms(array: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows (last axis) of `array`, without overflow.
+
+    Rows whose squares overflow or underflow float64 (entries beyond about
+    `1e154` or below `1e-154`) are divided by their largest absolute entry
+    before squaring, as robust norm routines do, so they get their true norm.
+
+    Args:
+        array: float array of shape `(..., dims)`.
+
+    Returns:
+        Float64 array of shape `(...)`: `inf` where a row holds `inf`, `nan`
+        where it holds NaN.
+
+    Example:
+
+    ```python
+    >>> row_norms(np.array([[3e200, 4e200], [0.0, 0.0]]))
+    array([5.e+200, 0.e+000])
+    ```
+    """
+    array = np.asarray(array, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.sqrt(np.einsum("...i,...i->...", array, array))
+    redo = ~np.isfinite(norms) | (norms < 1e-150)
+    if redo.any():
+        rows = array[redo]
+        with np.errstate(invalid="ignore"):
+            largest = np.max(np.abs(rows), axis=-1, keepdims=True)
+            scale = np.where((largest > 0) & np.isfinite(largest), largest, 1.0)
+            scaled = scale[..., 0] * np.sqrt(np.sum(np.square(rows / scale), axis=-1))
+        norms[redo] = np.where(np.isinf(largest[..., 0]), np.inf, scaled)
+    return norms
+
+
 def check_prototypes(prototypes: object, name: str = "prototypes") -> np.ndarray:
     """Validates a prototype matrix and returns it with unit-length rows.
 
@@ -32,6 +207,8 @@ def check_prototypes(prototypes: object, name: str = "prototypes") -> np.ndarray
 
     Returns:
         A float64 numpy array of shape `(num_classes, dims)` with unit rows.
+        Rows within `UNIT_TOLERANCE` of unit length are returned unchanged,
+        so the function is idempotent: checking its result gives it back.
 
     Example:
 
@@ -64,14 +241,29 @@ def check_prototypes(prototypes: object, name: str = "prototypes") -> np.ndarray
             f"`{name}` holds NaN or infinite values in row(s) "
             f"{np.flatnonzero(bad).tolist()}; every entry must be finite."
         )
-    norms = np.linalg.norm(array, axis=1)
+    norms = row_norms(array)
     zero = norms == 0.0
     if zero.any():
         raise ValueError(
             f"`{name}` has zero row(s) {np.flatnonzero(zero).tolist()}; a prototype "
             "must be a non-zero vector (it is used through its direction)."
         )
-    return array / norms[:, None]
+    # Rows already unit to float64 precision stay as they are, so that checking
+    # a checked matrix again (a config round trip) changes no digit.
+    norms = np.where(np.abs(norms - 1.0) <= UNIT_TOLERANCE, 1.0, norms)
+    unit = array / norms[:, None]
+    if unit.shape[0] > 1:
+        # One opaque item per row: sorting bytes is far faster than unique rows.
+        rows = np.ascontiguousarray(unit).view(np.dtype((np.void, 8 * unit.shape[1])))
+        _, first, counts = np.unique(rows[:, 0], return_index=True, return_counts=True)
+        if (counts > 1).any():
+            twice = np.sort(first[counts > 1])[:10].tolist()
+            raise ValueError(
+                f"`{name}` holds the same direction more than once (first rows "
+                f"{twice} are repeated); each class needs its own prototype, or "
+                "two classes could never be told apart."
+            )
+    return unit
 
 
 def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.ndarray:

@@ -206,3 +206,18 @@ def test_fit_on_the_pipeline_with_the_hpn_loss(mock):
     evaluated_loss, evaluated_accuracy = model.evaluate(test, verbose=0)
     assert evaluated_loss == pytest.approx(expected_loss, abs=1e-5)
     assert evaluated_accuracy == pytest.approx(expected_accuracy, abs=1e-6)
+
+
+class _ReachedTheNetwork(Exception):
+    pass
+
+
+def test_download_path_gets_as_far_as_the_network(monkeypatch, tmp_path):
+    """The `[tfds]` extra holds all that tfds needs before it downloads."""
+
+    def download(self, url_or_urls):
+        raise _ReachedTheNetwork(url_or_urls)
+
+    monkeypatch.setattr(tfds.download.DownloadManager, "download_and_extract", download)
+    with pytest.raises(_ReachedTheNetwork, match="cifar-10"):
+        data.cifar("cifar10", "train", download=True, data_dir=str(tmp_path))

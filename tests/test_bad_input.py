@@ -1,0 +1,201 @@
+"""What keras-hpn refuses, as a table: one row per bad input.
+
+Each row holds a name, the call, the error it must raise and a word the message
+must contain (the argument or the expected layout). The next bad input
+someone finds is one line here.
+"""
+
+import numpy as np
+import pytest
+
+import keras_hpn
+from keras_hpn import initializers, layers, losses, metrics
+from keras_hpn.prototypes import hyperspherical, multitask
+
+P = hyperspherical(10, 5, seed=0)
+MULTI, _ = multitask(3, 4, seed=0)
+
+CASES = [
+    # Targets that would broadcast or mean something else.
+    (
+        "one-hot labels",
+        lambda: losses.PrototypeCosineLoss(P)(np.eye(10), P),
+        ValueError,
+        "one-hot",
+    ),
+    (
+        "2-column labels",
+        lambda: losses.PrototypeCosineLoss(P)(np.zeros((4, 2)), P[:4]),
+        ValueError,
+        "label_column",
+    ),
+    (
+        "label column past the last column",
+        lambda: losses.PrototypeCosineLoss(P, label_column=5)(np.zeros((4, 2)), P[:4]),
+        ValueError,
+        "label_column=5",
+    ),
+    (
+        "label column 'a'",
+        lambda: losses.PrototypeCosineLoss(P, label_column="a"),
+        ValueError,
+        "label_column",
+    ),
+    (
+        "label column 1.5",
+        lambda: metrics.PrototypeAccuracy(P, label_column=1.5),
+        ValueError,
+        "label_column",
+    ),
+    (
+        "multi-task labels only",
+        lambda: losses.MultiTaskLoss(MULTI, 0.0, 1.0)(np.zeros(4), np.ones((4, 4))),
+        ValueError,
+        "(batch, 2)",
+    ),
+    (
+        "multi-task one column",
+        lambda: losses.MultiTaskLoss(MULTI, 0.0, 1.0)(
+            np.zeros((4, 1)), np.ones((4, 4))
+        ),
+        ValueError,
+        "(batch, 2)",
+    ),
+    (
+        "MAE on 2-column targets",
+        lambda: metrics.RegressionMAE(0.0, 1.0).update_state(
+            np.zeros((2, 2)), np.eye(2)
+        ),
+        ValueError,
+        "target_column",
+    ),
+    # Values the first eager call can see.
+    (
+        "label out of range",
+        lambda: losses.PrototypeCosineLoss(P)(np.array([0, 10]), P[:2]),
+        ValueError,
+        "[0, 10)",
+    ),
+    (
+        "NaN regression target",
+        lambda: losses.HypersphericalRegressionLoss(0.0, 1.0)(
+            np.array([np.nan]), np.eye(2)[:1]
+        ),
+        ValueError,
+        "finite",
+    ),
+    # Settings that can never learn.
+    (
+        "one output dimension",
+        lambda: layers.L2NormalizedProjection(1),
+        ValueError,
+        "units",
+    ),
+    (
+        "regression on one dimension",
+        lambda: losses.HypersphericalRegressionLoss(0.0, 1.0)(
+            np.ones(2), np.ones((2, 1))
+        ),
+        ValueError,
+        "at least 2 dimensions",
+    ),
+    (
+        "1-D prototypes",
+        lambda: losses.PrototypeCosineLoss([[1.0], [-1.0]]),
+        ValueError,
+        "2 dimensions",
+    ),
+    (
+        "multi-task in 2 dims",
+        lambda: losses.MultiTaskLoss(np.eye(2), 0.0, 1.0),
+        ValueError,
+        "at least 3",
+    ),
+    (
+        "clip flag 'yes'",
+        lambda: losses.HypersphericalRegressionLoss(0, 1, clip_targets="yes"),
+        ValueError,
+        "clip_targets",
+    ),
+    (
+        "empty training targets",
+        lambda: losses.HypersphericalRegressionLoss.from_targets([]),
+        ValueError,
+        "empty",
+    ),
+    (
+        "NaN training targets",
+        lambda: losses.HypersphericalRegressionLoss.from_targets([1.0, np.nan]),
+        ValueError,
+        "finite",
+    ),
+    # Prototypes.
+    (
+        "duplicate prototypes",
+        lambda: losses.PrototypeCosineLoss([[1.0, 0.0], [2.0, 0.0]]),
+        ValueError,
+        "same direction",
+    ),
+    (
+        "1e200 rows are directions too",
+        lambda: losses.PrototypeCosineLoss([[1e200, 1e200], [1.0, 1.0], [0.0, 1.0]]),
+        ValueError,
+        "same direction",
+    ),
+    (
+        "zero prototype",
+        lambda: losses.PrototypeCosineLoss([[0.0, 0.0], [1.0, 0.0]]),
+        ValueError,
+        "zero row",
+    ),
+    # Top-k beyond the classes.
+    (
+        "predict_classes k > K",
+        lambda: keras_hpn.predict_classes(P, P, k=20),
+        ValueError,
+        "at most",
+    ),
+    (
+        "accuracy k > K",
+        lambda: metrics.PrototypeAccuracy(P, k=20),
+        ValueError,
+        "at most",
+    ),
+    (
+        "invalid-label count of 1 class",
+        lambda: metrics.InvalidLabels(1),
+        ValueError,
+        "num_classes",
+    ),
+    # Seeds.
+    (
+        "negative seed",
+        lambda: initializers.PrototypeInitializer(seed=-1),
+        ValueError,
+        "seed",
+    ),
+    (
+        "text seed",
+        lambda: initializers.PrototypeInitializer(seed="a"),
+        ValueError,
+        "seed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, word",
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_bad_input_is_refused_with_a_clear_message(call, error, word):
+    with pytest.raises(error) as raised:
+        call()
+    assert word in str(raised.value)
+
+
+def test_numpy_integers_are_good_seeds():
+    kernel = initializers.PrototypeInitializer(seed=np.int64(1))(shape=(5, 10))
+    np.testing.assert_allclose(
+        np.asarray(kernel).T, hyperspherical(10, 5, seed=1), atol=1e-6
+    )
