@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_hpn.prototypes import check_prototypes, hyperspherical
+from keras_hpn import saving
+from keras_hpn.prototypes import hyperspherical
 from keras_hpn.prototypes.geometry import METHODS
 from keras_hpn.prototypes.validation import check_seed
 
@@ -22,13 +23,17 @@ class PrototypeInitializer(keras.initializers.Initializer):
     the kernel equals the transpose of the prototypes that the same call
     gives the loss.
 
+    Once it has placed prototypes, the initializer keeps them and its config
+    holds them (see `keras_hpn.saving`), so a saved model never runs the
+    placement again when it is loaded. Give each layer its own initializer.
+
     Args:
         prototypes: optional array of shape `(num_classes, dims)`. Rows are
             rescaled to unit length.
-        seed: integer seed passed to `hyperspherical` when `prototypes` is
-            `None`; the same seed always gives the same kernel. With `None`
-            the closed-form placements are left unrotated and the optimiser
-            starts from a random point.
+        seed: integer seed (>= 0) passed to `hyperspherical` when
+            `prototypes` is `None`; the same seed always gives the same
+            kernel. With `None` the closed-form placements are left unrotated
+            and the optimiser starts from a random point.
         method: placement method passed to `hyperspherical`.
 
     Example:
@@ -38,8 +43,11 @@ class PrototypeInitializer(keras.initializers.Initializer):
     kernel = init(shape=(5, 10))  # dims=5, num_classes=10
     protos = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
     np.testing.assert_allclose(kernel, protos.T, atol=1e-6)
+    np.testing.assert_array_equal(init.get_config()["prototypes"], protos)
     ```
     """
+
+    prototypes = saving.StoredPrototypes()
 
     def __init__(
         self,
@@ -47,8 +55,6 @@ class PrototypeInitializer(keras.initializers.Initializer):
         seed: int | None = None,
         method: str = "auto",
     ):
-        if prototypes is not None:
-            prototypes = check_prototypes(prototypes)
         if method not in METHODS:
             raise ValueError(
                 f"`method` must be one of {METHODS}. Received: method={method!r}"
@@ -56,6 +62,11 @@ class PrototypeInitializer(keras.initializers.Initializer):
         self.prototypes = prototypes
         self.seed = check_seed(seed)
         self.method = method
+
+    @property
+    def pending(self) -> bool:
+        """Whether the prototypes are only referenced, awaiting a weights file."""
+        return saving.pending(self, "prototypes")
 
     def __call__(self, shape, dtype=None):
         shape = tuple(int(s) for s in shape)
@@ -65,24 +76,29 @@ class PrototypeInitializer(keras.initializers.Initializer):
                 f"Received shape {shape}."
             )
         dims, num_classes = shape
-        if self.prototypes is None:
-            protos = hyperspherical(
+        dtype = keras.backend.standardize_dtype(dtype or keras.backend.floatx())
+        known = saving.shape_of(self, "prototypes")
+        if known is None:
+            self.prototypes = hyperspherical(
                 num_classes, dims, seed=self.seed, method=self.method
             )
-        elif self.prototypes.shape != (num_classes, dims):
+        elif known != (num_classes, dims):
             raise ValueError(
                 f"The kernel shape {shape} asks for {num_classes} prototypes of "
-                f"dimension {dims}, but `prototypes` has shape "
-                f"{self.prototypes.shape} (num_classes, dims)."
+                f"dimension {dims}, but `prototypes` has shape {known} "
+                "(num_classes, dims)."
             )
-        else:
-            protos = self.prototypes
-        dtype = keras.backend.standardize_dtype(dtype or keras.backend.floatx())
-        return keras.ops.convert_to_tensor(np.ascontiguousarray(protos.T), dtype=dtype)
+        elif self.pending:
+            # The kernel comes from a weights file (see keras_hpn.saving); NaN
+            # makes a kernel that never gets them impossible to overlook.
+            return keras.ops.full(shape, float("nan"), dtype=dtype)
+        return keras.ops.convert_to_tensor(
+            np.ascontiguousarray(self.prototypes.T), dtype=dtype
+        )
 
     def get_config(self) -> dict:
         return {
-            "prototypes": None if self.prototypes is None else self.prototypes.tolist(),
+            "prototypes": saving.config_of(self, "prototypes"),
             "seed": self.seed,
             "method": self.method,
         }

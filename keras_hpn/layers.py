@@ -187,6 +187,12 @@ class PrototypeHead(keras.layers.Layer):
         if kernel_initializer is None:
             kernel_initializer = PrototypeInitializer()
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        if isinstance(self.kernel_initializer, PrototypeInitializer):
+            # Its own copy: the initializer records what it places.
+            self.kernel_initializer = PrototypeInitializer.from_config(
+                self.kernel_initializer.get_config()
+            )
+        self._awaiting_weights = False
         if not epsilon > 0:
             raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
         self.epsilon = float(epsilon)
@@ -204,8 +210,21 @@ class PrototypeHead(keras.layers.Layer):
             initializer=self.kernel_initializer,
             trainable=False,
         )
+        self._awaiting_weights = bool(getattr(self.kernel_initializer, "pending", 0))
+
+    def load_own_variables(self, store) -> None:
+        super().load_own_variables(store)
+        self._awaiting_weights = False
 
     def call(self, inputs):
+        if self._awaiting_weights:
+            raise ValueError(
+                "This PrototypeHead's prototypes are stored in the weights of the "
+                "`.keras` file it came from, not in its config (they are too "
+                "large for it), and no weights were loaded. Load the model with "
+                "`keras.saving.load_model(path)`, or build the head with "
+                "`PrototypeInitializer(prototypes)`."
+            )
         kernel = ops.cast(self.kernel, "float32")
         scores = ops.matmul(l2_normalize(inputs, self.epsilon), kernel)
         return ops.cast(scores, self.compute_dtype)

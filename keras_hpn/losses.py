@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hpn import saving
 from keras_hpn.numerics import (
     as_float32,
     check_concrete_labels,
@@ -24,7 +25,6 @@ from keras_hpn.numerics import (
     per_example,
     regression_targets,
 )
-from keras_hpn.prototypes import check_prototypes
 from keras_hpn.prototypes.validation import (
     check_column,
     check_range,
@@ -258,6 +258,8 @@ class PrototypeCosineLoss(_CheckedLoss):
         NeurIPS 2019.
     """
 
+    prototypes = saving.StoredPrototypes()
+
     def __init__(
         self,
         prototypes,
@@ -267,11 +269,18 @@ class PrototypeCosineLoss(_CheckedLoss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.prototypes = _check_class_prototypes(prototypes, "prototypes")
+        self.prototypes = prototypes
+        _check_class_shape(saving.shape_of(self, "prototypes"), "prototypes")
         self.label_column = check_column(label_column, "label_column")
 
     def call(self, y_true, y_pred):
         return prototype_cosine_loss(y_true, y_pred, self.prototypes, self.label_column)
+
+    def save_own_variables(self, store) -> None:
+        saving.save_arrays(self, store, ("prototypes",))
+
+    def load_own_variables(self, store) -> None:
+        saving.load_arrays(self, store, ("prototypes",))
 
     def _check_values(self, y_true, y_pred, sample_weight) -> bool:
         labels = per_example(
@@ -289,7 +298,10 @@ class PrototypeCosineLoss(_CheckedLoss):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            {"prototypes": self.prototypes.tolist(), "label_column": self.label_column}
+            {
+                "prototypes": saving.config_of(self, "prototypes"),
+                "label_column": self.label_column,
+            }
         )
         return config
 
@@ -486,6 +498,8 @@ class MultiTaskLoss(_CheckedLoss):
         NeurIPS 2019, Section 4 (joint regression and classification).
     """
 
+    class_prototypes = saving.StoredPrototypes()
+
     def __init__(
         self,
         class_prototypes,
@@ -499,20 +513,25 @@ class MultiTaskLoss(_CheckedLoss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.class_prototypes = _check_class_prototypes(
-            class_prototypes, "class_prototypes"
-        )
-        num_classes, dims = self.class_prototypes.shape
+        self.class_prototypes = class_prototypes
+        shape = saving.shape_of(self, "class_prototypes")
+        _check_class_shape(shape, "class_prototypes")
+        dims = shape[1]
         if dims < 3:
             raise ValueError(
                 "`class_prototypes` must have at least 3 dimensions (one is the "
                 "regression axis, and classes need at least 2 more). Received "
-                f"shape {self.class_prototypes.shape}."
+                f"shape {shape}."
             )
         self.lower, self.upper = check_range(lower, upper)
         self.weight = check_weight(weight)
         axis = default_axis(dims) if regression_axis is None else regression_axis
         self.regression_axis = check_unit_vector(axis, "regression_axis", dims)
+        if not saving.pending(self, "class_prototypes"):
+            self._check_orthogonal()
+        self.clip_targets = _check_flag(clip_targets, "clip_targets")
+
+    def _check_orthogonal(self) -> None:
         overlap = np.abs(self.class_prototypes @ self.regression_axis).max()
         if overlap > 1e-5:
             raise ValueError(
@@ -520,7 +539,14 @@ class MultiTaskLoss(_CheckedLoss):
                 f"largest |cosine| between them is {overlap:.3g}. Build them with "
                 "`keras_hpn.prototypes.multitask(num_classes, dims)`."
             )
-        self.clip_targets = _check_flag(clip_targets, "clip_targets")
+
+    def save_own_variables(self, store) -> None:
+        saving.save_arrays(self, store, ("class_prototypes",))
+
+    def load_own_variables(self, store) -> None:
+        saving.load_arrays(self, store, ("class_prototypes",))
+        if not saving.pending(self, "class_prototypes"):
+            self._check_orthogonal()
 
     def call(self, y_true, y_pred):
         return multitask_loss(
@@ -558,7 +584,7 @@ class MultiTaskLoss(_CheckedLoss):
         config = super().get_config()
         config.update(
             {
-                "class_prototypes": self.class_prototypes.tolist(),
+                "class_prototypes": saving.config_of(self, "class_prototypes"),
                 "lower": self.lower,
                 "upper": self.upper,
                 "weight": self.weight,
@@ -569,16 +595,14 @@ class MultiTaskLoss(_CheckedLoss):
         return config
 
 
-def _check_class_prototypes(prototypes, name: str) -> np.ndarray:
-    checked = check_prototypes(prototypes, name)
-    num_classes, dims = checked.shape
+def _check_class_shape(shape: tuple[int, int], name: str) -> None:
+    num_classes, dims = shape
     if num_classes < 2 or dims < 2:
         raise ValueError(
             f"`{name}` must hold at least 2 classes of at least 2 dimensions "
             "(in one dimension a unit vector is +1 or -1: its angle cannot "
-            f"change, so nothing can be learned). Received shape {checked.shape}."
+            f"change, so nothing can be learned). Received shape {shape}."
         )
-    return checked
 
 
 def _check_axis(vector, name: str) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_hpn import saving
 from keras_hpn.numerics import (
     as_float32,
     check_width,
@@ -15,7 +16,6 @@ from keras_hpn.numerics import (
     masked,
     regression_targets,
 )
-from keras_hpn.prototypes import check_prototypes
 from keras_hpn.prototypes.validation import (
     check_column,
     check_range,
@@ -55,6 +55,8 @@ class PrototypeAccuracy(keras.metrics.Mean):
     ```
     """
 
+    prototypes = saving.StoredPrototypes()
+
     def __init__(
         self,
         prototypes,
@@ -63,12 +65,13 @@ class PrototypeAccuracy(keras.metrics.Mean):
         name: str | None = None,
         dtype=None,
     ):
-        self.prototypes = check_prototypes(prototypes)
+        self.prototypes = prototypes
+        num_classes = saving.shape_of(self, "prototypes")[0]
         self.k = check_size(k, "k", 1)
-        if self.k > self.prototypes.shape[0]:
+        if self.k > num_classes:
             raise ValueError(
-                f"`k` must be at most the number of prototypes "
-                f"({self.prototypes.shape[0]}). Received: k={k}"
+                f"`k` must be at most the number of prototypes ({num_classes}). "
+                f"Received: k={k}"
             )
         self.label_column = check_column(label_column, "label_column")
         if name is None:
@@ -100,7 +103,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
 
     def get_config(self) -> dict:
         return {
-            "prototypes": self.prototypes.tolist(),
+            "prototypes": saving.config_of(self, "prototypes"),
             "k": self.k,
             "label_column": self.label_column,
             "name": self.name,

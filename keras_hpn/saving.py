@@ -1,0 +1,228 @@
+"""Where the prototypes of a saved model live.
+
+Small prototype matrices (at most `INLINE_VALUES` numbers) are written into
+the configs of the objects that use them, as plain lists: a config alone
+rebuilds the object. Larger ones would make `config.json` enormous (100,000
+x 256 prototypes are half a gigabyte of JSON, once for the loss and again for
+every metric), so there a config holds only a reference, `{"sha256": ...,
+"shape": [K, D]}`, and the matrix itself is stored once, as float64 in the
+weights file of the `.keras` archive, by the loss (`save_own_variables`) or
+by a `PrototypeHead` (its kernel). No pickle is involved, and loading works
+in `safe_mode`.
+
+Objects resolve a reference through an in-process registry filled by every
+object that holds the matrix (construction, `load_own_variables`), so a
+metric compiled next to a loss, or a config round trip in one process,
+finds its prototypes. An object whose matrix is nowhere to be found raises a
+`ValueError` when it is used, saying how to get it: load the model with
+`keras.saving.load_model`, or pass the prototypes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import weakref
+
+import numpy as np
+
+from keras_hpn.prototypes.validation import check_prototypes
+
+# Above this many numbers (K x D), prototypes are stored in the weights file.
+INLINE_VALUES = 16_384
+
+_REGISTRY: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+# id(array) -> (weak reference to it, its fingerprint).
+_FINGERPRINTS: dict[int, tuple[weakref.ref, str]] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """A prototype matrix known by its fingerprint, to be found in the registry."""
+
+    sha256: str
+    shape: tuple[int, int]
+
+    def config(self) -> dict:
+        return {"sha256": self.sha256, "shape": list(self.shape)}
+
+
+def fingerprint(array: np.ndarray) -> str:
+    """SHA-256 of a float64 matrix's shape and bytes (C order)."""
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    digest = hashlib.sha256(repr(array.shape).encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def register(array: np.ndarray) -> str:
+    """Makes `array` findable by its fingerprint; returns the fingerprint.
+
+    The array is made read-only (it is shared from then on) and its
+    fingerprint remembered while it lives, so that saving a model twice
+    hashes it once.
+    """
+    known = _FINGERPRINTS.get(id(array))
+    if known is not None and known[0]() is array:
+        return known[1]
+    key = fingerprint(array)
+    array.setflags(write=False)
+    _REGISTRY[key] = array
+    identity = id(array)
+    _FINGERPRINTS[identity] = (
+        weakref.ref(array, lambda _: _FINGERPRINTS.pop(identity, None)),
+        key,
+    )
+    return key
+
+
+def to_config(value) -> list | dict | None:
+    """The config form of a prototype matrix (or reference, or `None`)."""
+    if value is None:
+        return None
+    if isinstance(value, Reference):
+        return value.config()
+    if value.size <= INLINE_VALUES:
+        return value.tolist()
+    return Reference(register(value), value.shape).config()
+
+
+def from_config(value, name: str):
+    """Validated prototypes, or a `Reference` when the config holds one."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if set(value) != {"sha256", "shape"} or len(value["shape"]) != 2:
+            raise ValueError(
+                f"`{name}` given as a dict must be a reference "
+                f'{{"sha256": ..., "shape": [num_classes, dims]}}. Received keys '
+                f"{sorted(value)}."
+            )
+        reference = Reference(str(value["sha256"]), tuple(map(int, value["shape"])))
+        return _REGISTRY.get(reference.sha256, reference)
+    return check_prototypes(value, name)
+
+
+def resolve(value, name: str):
+    """`value` itself, or the registered matrix of a `Reference`.
+
+    Raises:
+        ValueError: if a reference is not in the registry.
+    """
+    if not isinstance(value, Reference):
+        return value
+    found = _REGISTRY.get(value.sha256)
+    if found is None:
+        raise ValueError(
+            f"The `{name}` of this object ({value.shape[0]} x {value.shape[1]}, "
+            f"sha256 {value.sha256[:12]}...) are stored in the weights of the "
+            "`.keras` file it came from, not in its config. Load the whole model "
+            "with `keras.saving.load_model(path)` (after `import keras_hpn`), or "
+            "pass the prototypes themselves."
+        )
+    return found
+
+
+class StoredPrototypes:
+    """A descriptor for an attribute that holds a prototype matrix.
+
+    Assigning an array validates it (`check_prototypes`); assigning a config
+    value (list or reference dict) goes through `from_config`; reading
+    resolves a reference (see `resolve`).
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name, self.slot = name, f"_{name}"
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return resolve(instance.__dict__[self.slot], self.name)
+
+    def __set__(self, instance, value) -> None:
+        if isinstance(value, dict):
+            value = from_config(value, self.name)
+        elif value is not None and not isinstance(value, Reference):
+            value = check_prototypes(value, self.name)
+        instance.__dict__[self.slot] = value
+
+    def raw(self, instance):
+        """The array or the unresolved `Reference`, without raising."""
+        return instance.__dict__[self.slot]
+
+    def config(self, instance):
+        return to_config(self.raw(instance))
+
+
+def config_of(owner, name: str):
+    """The config form of the prototype attribute `name` of `owner`."""
+    return to_config(_find(type(owner), name).raw(owner))
+
+
+def shape_of(owner, name: str) -> tuple[int, int] | None:
+    """The shape of a prototype attribute, known even before it is resolved."""
+    value = _find(type(owner), name).raw(owner)
+    return None if value is None else tuple(value.shape)
+
+
+def pending(owner, name: str) -> bool:
+    """Whether the attribute is a reference that cannot be resolved yet."""
+    value = _find(type(owner), name).raw(owner)
+    return isinstance(value, Reference) and value.sha256 not in _REGISTRY
+
+
+def save_arrays(owner, store, names: tuple[str, ...]) -> None:
+    """Writes the prototype attributes that configs only reference to `store`.
+
+    Small matrices live in the config (see `to_config`) and are not written
+    twice.
+    """
+    for name in names:
+        value = getattr(owner, name)
+        if value is not None and value.size > INLINE_VALUES:
+            store[name] = np.asarray(value, dtype=np.float64)
+
+
+def load_arrays(owner, store, names: tuple[str, ...]) -> None:
+    """Reads prototype attributes from `store`: adopts or checks them.
+
+    A pending reference adopts the stored matrix after checking its
+    fingerprint; a known matrix must equal the stored one (weights trained
+    with other large prototypes are refused; small ones are not in the
+    weights file, only in the config).
+    """
+    for name in names:
+        if name not in store:
+            # Keras visits an object again under other paths when a load
+            # failed, and counts an empty visit as success: keep the failure.
+            failed = owner.__dict__.get("_prototype_load_error")
+            if failed is not None:
+                raise failed
+            continue
+        stored = np.asarray(store[name], dtype=np.float64)
+        descriptor = _find(type(owner), name)
+        current = descriptor.raw(owner)
+        if isinstance(current, Reference):
+            if fingerprint(stored) != current.sha256:
+                raise ValueError(
+                    f"The `{name}` in the weights file do not match the reference "
+                    f"in the config (sha256 {current.sha256[:12]}...): the file is "
+                    "damaged or was assembled from two models."
+                )
+            setattr(owner, name, stored)
+            register(descriptor.raw(owner))
+        elif current is not None and not np.array_equal(current, stored):
+            owner.__dict__["_prototype_load_error"] = ValueError(
+                f"The weights file holds other `{name}` than this object: the "
+                "weights were saved with different prototypes. Build the object "
+                "with the saved ones, or load the whole model with "
+                "`keras.saving.load_model`."
+            )
+            raise owner.__dict__["_prototype_load_error"]
+
+
+def _find(cls, name: str) -> StoredPrototypes:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    raise AttributeError(name)

@@ -1,0 +1,194 @@
+"""Prototypes in saved models: inline when small, once in the weights when large.
+
+Each load runs in a fresh process, where nothing is cached: what comes back
+is what the `.keras` file holds.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+import keras_hpn
+from keras_hpn import saving
+
+BIG = (300, 64)  # 19,200 numbers: above saving.INLINE_VALUES
+
+
+def unit_rows(num_classes, dims, seed=0):
+    rows = np.random.default_rng(seed).standard_normal((num_classes, dims))
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def run_fresh(code: str, **env) -> str:
+    """Runs `code` in a new interpreter on this backend; returns its stdout."""
+    environment = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), **env)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def classifier(protos: np.ndarray) -> keras.Model:
+    dims = protos.shape[1]
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8,))
+    z = keras_hpn.layers.L2NormalizedProjection(dims, name="z")(inputs)
+    head = keras_hpn.layers.PrototypeHead(
+        len(protos),
+        kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos),
+        name="head",
+    )(z)
+    model = keras.Model(inputs, [z, head])
+    model.compile(
+        optimizer="adam",
+        loss=[keras_hpn.losses.PrototypeCosineLoss(protos), None],
+        metrics=[[keras_hpn.metrics.PrototypeAccuracy(protos)], []],
+    )
+    return model
+
+
+def config_json(path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("config.json").decode()
+
+
+def test_small_prototypes_stay_inline_in_the_config():
+    protos = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
+    config = keras_hpn.losses.PrototypeCosineLoss(protos).get_config()
+    np.testing.assert_array_equal(config["prototypes"], protos)
+
+
+def test_large_prototypes_are_referenced_once_and_restored_exactly(tmp_path):
+    protos = unit_rows(*BIG)
+    model = classifier(protos)
+    x = np.random.default_rng(1).standard_normal((16, 8)).astype("float32")
+    model.fit(x, [np.arange(16) % BIG[0], np.zeros((16, BIG[0]))], verbose=0)
+    path = tmp_path / "big.keras"
+    model.save(path)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "protos.npy", protos)
+    text = config_json(path)
+    # No list of 19,200 floats: three references of 64 hex digits each.
+    assert len(text) < 20_000
+    assert text.count(saving.fingerprint(protos)) == 3  # loss, metric, head
+    expected = keras.ops.convert_to_numpy(model(x)[1])
+    np.save(tmp_path / "expected.npy", expected)
+    out = run_fresh(
+        f"""
+        import numpy as np, keras, keras_hpn
+        model = keras.saving.load_model({str(path)!r})
+        protos = np.load({str(tmp_path / "protos.npy")!r})
+        x = np.load({str(tmp_path / "x.npy")!r})
+        loss = model.loss[0]
+        assert np.array_equal(loss.prototypes, protos)
+        scores = keras.ops.convert_to_numpy(model(x)[1])
+        np.testing.assert_array_equal(
+            scores, np.load({str(tmp_path / "expected.npy")!r})
+        )
+        result = model.evaluate(x, [np.arange(16) % {BIG[0]}, scores], verbose=0)
+        print("ok", len(result))
+        """
+    )
+    assert out.startswith("ok")
+
+
+def test_loading_never_places_prototypes(tmp_path):
+    """A head whose initializer placed prototypes loads without placing."""
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras_hpn.layers.L2NormalizedProjection(3),
+            keras_hpn.layers.PrototypeHead(
+                20,
+                kernel_initializer=keras_hpn.initializers.PrototypeInitializer(seed=5),
+            ),
+        ]
+    )
+    path = tmp_path / "placed.keras"
+    model.save(path)
+    kernel = keras.ops.convert_to_numpy(model.layers[-1].kernel)
+    np.save(tmp_path / "kernel.npy", kernel)
+    out = run_fresh(
+        f"""
+        import numpy as np, keras, keras_hpn
+        def refuse(*args, **kwargs):
+            raise AssertionError("placement ran while loading")
+        keras_hpn.initializers.hyperspherical = refuse
+        model = keras.saving.load_model({str(path)!r})
+        kernel = keras.ops.convert_to_numpy(model.layers[-1].kernel)
+        np.testing.assert_array_equal(kernel, np.load({str(tmp_path / "kernel.npy")!r}))
+        print("ok")
+        """
+    )
+    assert out == "ok"
+
+
+def test_config_alone_of_large_prototypes_fails_loudly_in_a_new_process(tmp_path):
+    protos = unit_rows(*BIG)
+    loss = keras_hpn.losses.PrototypeCosineLoss(protos)
+    head = keras_hpn.layers.PrototypeHead(
+        BIG[0], kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos)
+    )
+    configs = {
+        "loss": keras.losses.serialize(loss),
+        "head": keras.layers.serialize(head),
+    }
+    (tmp_path / "configs.json").write_text(json.dumps(configs))
+    out = run_fresh(
+        f"""
+        import json, numpy as np, keras, keras_hpn
+        configs = json.load(open({str(tmp_path / "configs.json")!r}))
+        loss = keras.losses.deserialize(configs["loss"])
+        messages = []
+        try:
+            loss(np.zeros(2), np.ones((2, {BIG[1]})))
+        except ValueError as error:
+            messages.append(str(error))
+        head = keras.layers.deserialize(configs["head"])
+        try:
+            head(np.ones((2, {BIG[1]}), "float32"))
+        except ValueError as error:
+            messages.append(str(error))
+        print(all("load_model" in m for m in messages) and len(messages) == 2)
+        """
+    )
+    assert out == "True"
+
+
+def test_a_config_round_trip_in_one_process_finds_the_prototypes():
+    protos = unit_rows(*BIG)
+    loss = keras_hpn.losses.PrototypeCosineLoss(protos)
+    metric = keras_hpn.metrics.PrototypeAccuracy(protos, k=3)
+    for obj, restore in (
+        (loss, keras.losses.deserialize),
+        (metric, keras.metrics.deserialize),
+    ):
+        config = keras.saving.serialize_keras_object(obj)
+        assert isinstance(config["config"]["prototypes"], dict)
+        np.testing.assert_array_equal(restore(config).prototypes, protos)
+
+
+def test_weights_trained_with_other_prototypes_are_refused(tmp_path):
+    first = classifier(unit_rows(*BIG, seed=0))
+    path = tmp_path / "first.weights.h5"
+    first.save_weights(path)
+    other = classifier(unit_rows(*BIG, seed=1))
+    with pytest.raises(ValueError, match="different prototypes"):
+        other.load_weights(path)
+
+
+def test_a_tampered_reference_is_refused():
+    with pytest.raises(ValueError, match="reference"):
+        keras_hpn.losses.PrototypeCosineLoss({"sha256": "abc"})
