@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_hpn.prototypes import check_prototypes
 from keras_hpn.prototypes.validation import (
+    check_memory,
     check_range,
     check_size,
     check_unit_vector,
@@ -35,8 +36,21 @@ def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
         return array / np.maximum(norms, 1e-12)
 
 
+# Bytes of one block of scores (rows x classes, float64) while decoding.
+BLOCK_BYTES = 64 * 2**20
+# Classes scored at once while decoding.
+CLASS_CHUNK = 8192
+
+
 def class_scores(outputs: object, prototypes: object) -> np.ndarray:
     """Cosine of every output with every class prototype.
+
+    The full `(..., num_classes)` matrix is the point of this function, so
+    it needs `8 x outputs x num_classes` bytes (100,000 outputs and 100,000
+    classes: 80 GB); when that exceeds the available memory it is refused
+    with the estimate. To know the best classes, use
+    `predict_classes(outputs, prototypes, k, return_scores=True)`, which
+    scores the classes in chunks and keeps only the `k` best.
 
     Args:
         outputs: array `(..., dims)`, e.g. from `model.predict`.
@@ -54,43 +68,107 @@ def class_scores(outputs: object, prototypes: object) -> np.ndarray:
     ```
     """
     protos = check_prototypes(prototypes)
-    return _outputs(outputs, protos.shape[1], "the prototypes") @ protos.T
+    unit = _outputs(outputs, protos.shape[1], "the prototypes")
+    needed = 8 * (unit.size // protos.shape[1]) * protos.shape[0]
+    check_memory(
+        needed,
+        "the full score matrix of class_scores",
+        "predict_classes(outputs, prototypes, k, return_scores=True) for the k "
+        "best classes",
+    )
+    return unit @ protos.T
 
 
-def predict_classes(outputs: object, prototypes: object, k: int = 1) -> np.ndarray:
+def predict_classes(
+    outputs: object,
+    prototypes: object,
+    k: int = 1,
+    return_scores: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The class of each output: the prototype with the highest cosine.
+
+    Classes are scored in chunks and rows in blocks of at most 64 MB, so
+    100,000 classes need no `outputs x classes` matrix. Ties go to the lower
+    class id.
 
     Args:
         outputs: array `(..., dims)`, e.g. from `model.predict`.
         prototypes: array `(num_classes, dims)`, the prototypes of the loss.
         k: with `k > 1`, the `k` best classes, best first.
+        return_scores: also return the cosines of the returned classes.
 
     Returns:
         Integer array `(...)` of class ids, or `(..., k)` when `k > 1`. An
-        output that holds NaN or inf has no class: its entries are `-1`.
+        output that holds NaN or inf has no class: its entries are `-1` (and
+        its scores NaN). With `return_scores`, a tuple `(classes, cosines)`
+        of the same shape.
 
     Example:
 
     ```python
     >>> predict_classes([[0.1, 0.9], [2.0, -1.0]], [[1.0, 0.0], [0.0, 1.0]])
     array([1, 0])
+    >>> predict_classes([[3.0, 4.0]], np.eye(2), k=2, return_scores=True)
+    (array([[1, 0]]), array([[0.8, 0.6]]))
     ```
     """
     protos = check_prototypes(prototypes)
+    num_classes, dims = protos.shape
     k = check_size(k, "k", 1)
-    if k > protos.shape[0]:
+    if k > num_classes:
         raise ValueError(
-            f"`k` must be at most the number of prototypes ({protos.shape[0]}). "
+            f"`k` must be at most the number of prototypes ({num_classes}). "
             f"Received: k={k}"
         )
-    scores = class_scores(outputs, protos)
-    finite = np.isfinite(scores).all(axis=-1)
-    if k == 1:
-        classes = np.argmax(scores, axis=-1)
+    unit = _outputs(outputs, dims, "the prototypes")
+    lead = unit.shape[:-1]
+    rows = unit.reshape(-1, dims)
+    classes = np.full((rows.shape[0], k), -1, dtype=np.int64)
+    scores = np.full((rows.shape[0], k), np.nan)
+    block = max(1, BLOCK_BYTES // (8 * min(num_classes, CLASS_CHUNK)))
+    finite = np.isfinite(rows).all(axis=1)
+    for start in range(0, rows.shape[0], block):
+        chosen = np.flatnonzero(finite[start : start + block]) + start
+        if chosen.size:
+            classes[chosen], scores[chosen] = _top_k(rows[chosen], protos, k)
+    shape = lead if k == 1 else (*lead, k)
+    classes, scores = classes.reshape(shape), scores.reshape(shape)
+    return (classes, scores) if return_scores else classes
+
+
+def _top_k(rows: np.ndarray, protos: np.ndarray, k: int):
+    """The `k` best classes of each row, best first, ties to the lower id."""
+    best_ids = np.empty((rows.shape[0], 0), dtype=np.int64)
+    best = np.empty((rows.shape[0], 0))
+    for start in range(0, protos.shape[0], CLASS_CHUNK):
+        chunk = rows @ protos[start : start + CLASS_CHUNK].T
+        ids, values = _chunk_top_k(chunk, min(k, chunk.shape[1]))
+        # Earlier chunks hold lower ids: a stable sort keeps them first on ties.
+        merged_ids = np.concatenate([best_ids, ids + start], axis=1)
+        merged = np.concatenate([best, values], axis=1)
+        order = np.argsort(-merged, axis=1, kind="stable")[:, :k]
+        best_ids = np.take_along_axis(merged_ids, order, axis=1)
+        best = np.take_along_axis(merged, order, axis=1)
+    return best_ids, best
+
+
+def _chunk_top_k(scores: np.ndarray, k: int):
+    """Exact top-k column ids and values per row, best first, ties to lower ids."""
+    if k == scores.shape[1]:
+        order = np.argsort(-scores, axis=1, kind="stable")
     else:
-        classes = np.argsort(-scores, axis=-1, kind="stable")[..., :k]
-        finite = finite[..., None]
-    return np.where(finite, classes, -1)
+        kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
+        above = scores >= kth
+        if (above.sum(axis=1) == k).all():
+            # Column order of nonzero is ascending per row: ids stay sorted.
+            order = np.nonzero(above)[1].reshape(-1, k)
+            inner = np.argsort(
+                -np.take_along_axis(scores, order, axis=1), axis=1, kind="stable"
+            )
+            order = np.take_along_axis(order, inner, axis=1)
+        else:  # ties at the k-th value: sort the whole chunk
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(scores, order, axis=1)
 
 
 def decode_regression(

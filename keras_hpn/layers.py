@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_hpn.initializers import PrototypeInitializer
-from keras_hpn.numerics import SQUARED_NORM_EPSILON, l2_normalize
+from keras_hpn.numerics import CLASS_CHUNK, SQUARED_NORM_EPSILON, l2_normalize
 from keras_hpn.prototypes.validation import check_size
 
 
@@ -146,6 +146,11 @@ class PrototypeHead(keras.layers.Layer):
     `k`, so `argmax` of it is the predicted class: put this layer on a
     trained HPN to get a model that classifies with no side file.
 
+    All `K` cosines are the point of the default output, so it has
+    `batch x K` entries. With many classes, ask for `top_k` instead: the
+    classes are then scored in chunks of `chunk_size` and only the best `k`
+    are kept, so memory is bounded by `batch x chunk_size`.
+
     Args:
         num_classes: number of classes `K`, at least 2.
         kernel_initializer: where the prototypes come from; defaults to
@@ -153,13 +158,18 @@ class PrototypeHead(keras.layers.Layer):
             `PrototypeInitializer(prototypes=protos)` to use the prototypes the
             network was trained with.
         epsilon: squared input norms below this count as zero.
+        top_k: `None` for all cosines, or `k` for the `k` best classes and
+            their cosines.
+        chunk_size: classes scored at once with `top_k`.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
         inputs: tensor of shape `(..., dims)`, need not be normalised.
 
     Returns:
-        Tensor of shape `(..., num_classes)` of cosines in `[-1, 1]`.
+        Tensor of shape `(..., num_classes)` of cosines in `[-1, 1]`; with
+        `top_k`, a tuple `(cosines, classes)` of shape `(..., k)`, best first
+        (`classes` int32).
 
     Example:
 
@@ -171,6 +181,13 @@ class PrototypeHead(keras.layers.Layer):
     )
     scores = head(protos.astype("float32"))  # each prototype scores itself 1
     np.testing.assert_array_equal(np.argmax(scores, axis=-1), np.arange(10))
+    best = keras_hpn.layers.PrototypeHead(
+        10,
+        kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos),
+        top_k=3,
+    )
+    cosines, classes = best(protos[:2].astype("float32"))
+    np.testing.assert_array_equal(np.asarray(classes)[:, 0], [0, 1])
     ```
     """
 
@@ -179,6 +196,8 @@ class PrototypeHead(keras.layers.Layer):
         num_classes: int,
         kernel_initializer=None,
         epsilon: float = SQUARED_NORM_EPSILON,
+        top_k: int | None = None,
+        chunk_size: int = CLASS_CHUNK,
         **kwargs,
     ):
         kwargs.setdefault("trainable", False)
@@ -196,6 +215,13 @@ class PrototypeHead(keras.layers.Layer):
         if not epsilon > 0:
             raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
         self.epsilon = float(epsilon)
+        self.top_k = None if top_k is None else check_size(top_k, "top_k", 1)
+        if self.top_k is not None and self.top_k > self.num_classes:
+            raise ValueError(
+                f"`top_k` must be at most `num_classes` ({self.num_classes}). "
+                f"Received: top_k={top_k}"
+            )
+        self.chunk_size = check_size(chunk_size, "chunk_size", 1)
 
     def build(self, input_shape):
         dims = input_shape[-1]
@@ -225,12 +251,39 @@ class PrototypeHead(keras.layers.Layer):
                 "`keras.saving.load_model(path)`, or build the head with "
                 "`PrototypeInitializer(prototypes)`."
             )
-        kernel = ops.cast(self.kernel, "float32")
-        scores = ops.matmul(l2_normalize(inputs, self.epsilon), kernel)
-        return ops.cast(scores, self.compute_dtype)
+        unit = l2_normalize(inputs, self.epsilon)
+        if self.top_k is None:
+            scores = ops.matmul(unit, ops.cast(self.kernel, "float32"))
+            return ops.cast(scores, self.compute_dtype)
+        best = classes = None
+        for start in range(0, self.num_classes, self.chunk_size):
+            block = ops.cast(self.kernel[:, start : start + self.chunk_size], "float32")
+            scores = ops.matmul(unit, block)
+            values, ids = ops.top_k(scores, min(self.top_k, scores.shape[-1]))
+            ids = ops.cast(ids, "int32") + start
+            if best is not None:
+                # Earlier chunks first: on ties top_k keeps the lower class id.
+                values = ops.concatenate([best, values], axis=-1)
+                ids = ops.concatenate([classes, ids], axis=-1)
+                values, order = ops.top_k(values, self.top_k)
+                ids = ops.take_along_axis(ids, order, axis=-1)
+            best, classes = values, ids
+        return ops.cast(best, self.compute_dtype), classes
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.num_classes)
+        if self.top_k is None:
+            return (*input_shape[:-1], self.num_classes)
+        shape = (*input_shape[:-1], self.top_k)
+        return shape, shape
+
+    def compute_output_spec(self, inputs):
+        if self.top_k is None:
+            return super().compute_output_spec(inputs)
+        shape = (*inputs.shape[:-1], self.top_k)
+        return (
+            keras.KerasTensor(shape, dtype=self.compute_dtype),
+            keras.KerasTensor(shape, dtype="int32"),
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -241,6 +294,8 @@ class PrototypeHead(keras.layers.Layer):
                     self.kernel_initializer
                 ),
                 "epsilon": self.epsilon,
+                "top_k": self.top_k,
+                "chunk_size": self.chunk_size,
             }
         )
         return config

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_hpn import saving
 from keras_hpn.numerics import (
+    CLASS_CHUNK,
     as_float32,
     check_width,
     class_labels,
@@ -15,6 +16,7 @@ from keras_hpn.numerics import (
     l2_normalize,
     masked,
     regression_targets,
+    true_class_rank,
 )
 from keras_hpn.prototypes.validation import (
     check_column,
@@ -41,6 +43,9 @@ class PrototypeAccuracy(keras.metrics.Mean):
         k: how many of the nearest prototypes may hold the true class.
         label_column: if given, the class ids are `y_true[..., label_column]`
             (e.g. `0` with `MultiTaskLoss`).
+        chunk_size: how many classes are scored at once. Memory is bounded
+            by `batch x chunk_size` scores, not `batch x num_classes`; the
+            work per step stays `batch x num_classes x dims` multiply-adds.
         name: name of the metric.
         dtype: dtype of the metric's state.
 
@@ -62,6 +67,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
         prototypes,
         k: int = 1,
         label_column: int | None = None,
+        chunk_size: int = CLASS_CHUNK,
         name: str | None = None,
         dtype=None,
     ):
@@ -74,6 +80,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
                 f"Received: k={k}"
             )
         self.label_column = check_column(label_column, "label_column")
+        self.chunk_size = check_size(chunk_size, "chunk_size", 1)
         if name is None:
             name = (
                 "prototype_accuracy"
@@ -87,15 +94,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
         y_pred = as_float32(y_pred)
         check_width(y_pred, dims, "the prototypes")
         labels, valid = class_labels(y_true, y_pred, num_classes, self.label_column)
-        # Ranks do not depend on the length of z: no normalisation needed.
-        scores = ops.matmul(y_pred, ops.transpose(constant(self.prototypes, y_pred)))
-        own = ops.take_along_axis(scores, ops.expand_dims(labels, -1), axis=-1)
-        # Rank of the true class: classes scoring higher, or equal with a lower id.
-        before = ops.expand_dims(ops.arange(num_classes, dtype="int32"), 0) < (
-            ops.expand_dims(labels, -1)
-        )
-        ahead = ops.logical_or(scores > own, ops.logical_and(scores == own, before))
-        rank = ops.sum(ops.cast(ahead, "int32"), axis=-1)
+        rank = true_class_rank(y_pred, self.prototypes, labels, self.chunk_size)
         correct = ops.logical_and(
             ops.logical_and(rank < self.k, valid), finite_rows(y_pred)
         )
@@ -106,6 +105,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
             "prototypes": saving.config_of(self, "prototypes"),
             "k": self.k,
             "label_column": self.label_column,
+            "chunk_size": self.chunk_size,
             "name": self.name,
             "dtype": self.dtype,
         }

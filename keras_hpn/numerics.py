@@ -207,6 +207,50 @@ def regression_targets(y_true, y_pred, column: int | None = None):
     return ops.where(valid, values, ops.zeros_like(values)), valid
 
 
+# Classes scored at once by metrics and layers: bounds the batch x classes
+# score block (1,024 x 8,192 float32 = 32 MB) whatever the number of classes.
+CLASS_CHUNK = 8192
+
+
+def class_chunks(prototypes: np.ndarray, chunk: int = CLASS_CHUNK):
+    """`(start, transposed block)` pairs covering the classes, as numpy."""
+    for start in range(0, prototypes.shape[0], chunk):
+        yield start, np.ascontiguousarray(prototypes[start : start + chunk].T)
+
+
+def true_class_rank(y_pred, prototypes: np.ndarray, labels, chunk: int = CLASS_CHUNK):
+    """How many classes score above the true class (ties: lower ids first).
+
+    The score of class `k` is `z . p_k`, which orders classes like the cosine
+    (the length of `z` is common to all). Classes are scored in chunks of
+    `chunk`, so memory is bounded by `batch x chunk`, not `batch x K`.
+
+    Args:
+        y_pred: outputs, shape `(batch, dims)`, float32 or float64.
+        prototypes: numpy array `(num_classes, dims)`.
+        labels: int32 class ids in `[0, num_classes)`, shape `(batch,)`.
+        chunk: number of classes scored at once.
+
+    Returns:
+        int32 tensor `(batch,)`: 0 when the true class scores highest.
+    """
+    own = ops.sum(y_pred * ops.take(constant(prototypes, y_pred), labels, axis=0), -1)
+    own, labels = ops.expand_dims(own, -1), ops.expand_dims(labels, -1)
+    rank = ops.zeros_like(labels[:, 0])
+    for start, block in class_chunks(prototypes, chunk):
+        scores = ops.matmul(y_pred, constant(block, y_pred))
+        ids = ops.expand_dims(
+            ops.arange(start, start + block.shape[1], dtype="int32"), 0
+        )
+        # The true class never counts itself, whatever the rounding.
+        ahead = ops.logical_and(
+            ops.logical_or(scores > own, ops.logical_and(scores == own, ids < labels)),
+            ids != labels,
+        )
+        rank = rank + ops.sum(ops.cast(ahead, "int32"), axis=-1)
+    return rank
+
+
 def masked(values, valid):
     """`values` where `valid`, else exactly 0 (also when `values` is NaN there)."""
     return ops.where(valid, values, ops.zeros_like(values))

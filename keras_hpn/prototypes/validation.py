@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -52,6 +53,44 @@ def check_seed(seed: object, name: str = "seed") -> int | None:
             f"no negative seeds). Received: {name}={seed}"
         )
     return int(seed)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now (Linux), else `None`."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(needed: int, what: str, instead: str = "") -> None:
+    """Refuses up front a computation that cannot fit in the available memory.
+
+    Args:
+        needed: the estimated bytes.
+        what: what needs them, for the message.
+        instead: what to do instead, for the message.
+
+    Example:
+
+    ```python
+    >>> check_memory(1024, "a small array")
+    ```
+    """
+    available = available_memory()
+    if available is not None and needed > available:
+        hint = f" Use {instead} instead." if instead else ""
+        raise ValueError(
+            f"{what} needs about {needed / 2**30:.1f} GiB, but only "
+            f"{available / 2**30:.1f} GiB of memory are available.{hint}"
+        )
 
 
 def check_column(value: object, name: str) -> int | None:
