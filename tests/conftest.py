@@ -1,10 +1,23 @@
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+# The machine's temporary folder, before the tests redirect it (see below).
+SYSTEM_TEMP = tempfile.gettempdir()
+
+
+@pytest.fixture(autouse=True)
+def _temporary_files_in_pytest_folders(tmp_path_factory, monkeypatch):
+    """Temporary files of libraries (tfds leaves `tmp*tfds` folders) and of
+    subprocesses land in a folder of pytest's, which pytest cleans up."""
+    folder = tmp_path_factory.mktemp("tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
 
 
 @pytest.fixture(autouse=True)

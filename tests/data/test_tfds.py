@@ -1,6 +1,7 @@
 """CIFAR pipelines, offline under `tfds.testing.mock_data` (nothing downloads)."""
 
 import itertools
+import os
 
 import keras
 import numpy as np
@@ -221,3 +222,15 @@ def test_download_path_gets_as_far_as_the_network(monkeypatch, tmp_path):
     monkeypatch.setattr(tfds.download.DownloadManager, "download_and_extract", download)
     with pytest.raises(_ReachedTheNetwork, match="cifar-10"):
         data.cifar("cifar10", "train", download=True, data_dir=str(tmp_path))
+
+
+def test_tfds_leaves_no_folders_in_the_system_temp(mock):
+    """tfds makes a `tmp*tfds` folder per dataset info; it must stay in tmp_path."""
+    from conftest import SYSTEM_TEMP
+
+    def tfds_folders():
+        return {p for p in os.listdir(SYSTEM_TEMP) if p.endswith("tfds")}
+
+    before = tfds_folders()
+    _all(data.cifar("cifar10", "test", batch_size=4))
+    assert tfds_folders() == before
