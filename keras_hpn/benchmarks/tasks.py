@@ -16,8 +16,7 @@ from keras_hpn import data
 from keras_hpn.benchmarks import models
 from keras_hpn.benchmarks.common import Settings
 
-DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven")
-DIGIT_NAMES += ("eight", "nine")
+DIGIT_NAMES = tuple("zero one two three four five six seven eight nine".split())
 
 
 def class_names(settings: Settings) -> tuple[str, ...]:
