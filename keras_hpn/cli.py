@@ -1,6 +1,7 @@
 """The `keras-hpn` command.
 
-`keras-hpn` (or `keras-hpn benchmark`) runs the benchmark suite;
+`keras-hpn` (or `keras-hpn benchmark`) runs the benchmark suite, on
+Fashion-MNIST by default;
 `keras-hpn digits` trains an HPN and a softmax cross-entropy baseline on
 scikit-learn's digits and prints their test accuracy side by side;
 `keras-hpn prototypes` places prototypes, prints their separation and saves
@@ -42,10 +43,27 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     from keras_hpn.benchmarks import suite
 
-    settings = suite.Settings.quick() if args.quick else suite.Settings()
+    cifar = args.dataset.startswith("cifar")
+    dataset = "fashion_mnist" if cifar else args.dataset
+    if args.model == "cnn" and dataset != "fashion_mnist":
+        print("keras-hpn benchmark: --model cnn needs --dataset fashion_mnist")
+        return 2
+    make = suite.Settings.quick if args.quick else suite.Settings.default
+    settings = make(dataset, args.model)
     if args.seeds is not None:
         settings = dataclasses.replace(settings, seeds=tuple(range(args.seeds)))
-    if args.dataset != "digits":
+    if args.dims is not None:
+        settings = dataclasses.replace(settings, dims=tuple(args.dims))
+    if args.data_dir is not None:
+        settings = dataclasses.replace(settings, data_dir=args.data_dir)
+    if args.epochs is not None and not cifar:
+        settings = dataclasses.replace(
+            settings,
+            classification=dataclasses.replace(
+                settings.classification, epochs=args.epochs
+            ),
+        )
+    if cifar:
         print(
             f"keras-hpn benchmark: accuracy vs output dims on {args.dataset} with a "
             f"ResNet, backend {keras.backend.backend()}, seeds {list(settings.seeds)}",
@@ -55,14 +73,21 @@ def _benchmark(args: argparse.Namespace) -> int:
             args.dataset, settings, args.epochs, args.out, sys.stdout, args.quick
         )
         return 0
-    items = args.items or list(suite.ITEMS)
+    items = args.items or suite.default_items(settings)
     print(
-        f"keras-hpn benchmark: {', '.join(items)} on backend "
-        f"{keras.backend.backend()}, seeds {list(settings.seeds)}"
-        + (" (quick mode)" if args.quick else ""),
+        f"keras-hpn benchmark: {', '.join(items)}; image items on {settings.title} "
+        f"({settings.model}); backend {keras.backend.backend()}, seeds "
+        f"{list(settings.seeds)}" + (" (quick mode)" if args.quick else ""),
         flush=True,
     )
-    suite.run(settings, items=items, out=args.out, stream=sys.stdout)
+    try:
+        suite.run(settings, items=items, out=args.out, stream=sys.stdout)
+    except FileNotFoundError as error:  # Fashion-MNIST neither installed nor fetched
+        print(f"keras-hpn benchmark: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # e.g. an item that needs another dataset
+        print(f"keras-hpn benchmark: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -75,12 +100,23 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command")
     bench = commands.add_parser(
         "benchmark",
-        help="HPN vs softmax, cosine softmax and MSE on bundled data (default)",
+        help="HPN vs softmax, cosine softmax and MSE on Fashion-MNIST and "
+        "bundled data (default)",
     )
     bench.add_argument(
-        "--items", nargs="+", choices=ITEMS, help="items to run (default: all)"
+        "--items",
+        nargs="+",
+        choices=ITEMS,
+        help="items to run (default: all; 'published' only on fashion_mnist)",
     )
     bench.add_argument("--seeds", type=int, help="number of seeds (default 3)")
+    bench.add_argument(
+        "--dims",
+        type=int,
+        nargs="+",
+        help="output dimensionalities of item 'dims' (default 2 3 5 10; "
+        "'fractions' uses the largest)",
+    )
     bench.add_argument(
         "--out", default="hpn-results", help="directory for results.json and plots"
     )
@@ -89,11 +125,30 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--dataset",
-        choices=("digits", "cifar10", "cifar100"),
-        default="digits",
-        help="cifar10/cifar100: item 'dims' on tfds data with a ResNet (use a GPU)",
+        choices=("fashion_mnist", "digits", "cifar10", "cifar100"),
+        default="fashion_mnist",
+        help="data of the image items (default fashion_mnist; digits: "
+        "scikit-learn's 8x8 digits); cifar10/cifar100: item 'dims' on tfds data "
+        "with a ResNet (use a GPU)",
     )
-    bench.add_argument("--epochs", type=int, help="CIFAR training epochs (100)")
+    bench.add_argument(
+        "--model",
+        choices=("mlp", "cnn"),
+        default="mlp",
+        help="body on Fashion-MNIST: mlp (default, for CPUs) or cnn (all 60,000 "
+        "images, 15 epochs; use a GPU)",
+    )
+    bench.add_argument(
+        "--data-dir",
+        help="folder holding the four Fashion-MNIST .gz files (default: "
+        "/usr/share/datasets/fashion-mnist, then the Keras cache)",
+    )
+    bench.add_argument(
+        "--epochs",
+        type=int,
+        help="training epochs of the image items (Fashion-MNIST: mlp 3, cnn 15; "
+        "CIFAR: 100)",
+    )
     bench.set_defaults(handler=_benchmark)
     job = commands.add_parser(
         "digits", help="HPN vs softmax cross-entropy on scikit-learn digits (default)"

@@ -1,3 +1,7 @@
+import json
+import os
+import urllib.error
+
 import pytest
 
 from keras_hpn import cli
@@ -45,3 +49,62 @@ def test_default_command_is_the_benchmark(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Diabetes test MAE" in printed and "quick mode" in printed
     assert (tmp_path / "results.json").exists()
+
+
+def test_benchmark_prints_the_published_rows(tmp_path, capsys):
+    status = cli.main(["--quick", "--items", "published", "--out", str(tmp_path)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "image items on Fashion-MNIST (mlp)" in printed
+    assert "published  MLP 256-128-100" in printed
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert stored["published"]["rows"][0]["accuracy"] == 0.8833
+
+
+def test_benchmark_refuses_what_cannot_run(tmp_path, capsys):
+    assert cli.main(["--model", "cnn", "--dataset", "digits", "--quick"]) == 2
+    assert "--model cnn needs --dataset fashion_mnist" in capsys.readouterr().out
+    arguments = ["--dataset", "digits", "--items", "published", "--out", str(tmp_path)]
+    assert cli.main(["--quick", *arguments]) == 2
+    assert "need dataset='fashion_mnist'" in capsys.readouterr().err
+
+
+def test_benchmark_without_the_data_says_how_to_install_it(
+    tmp_path, monkeypatch, capsys
+):
+    from keras_hpn.data import fashion
+
+    def no_download(url, *args, **kwargs):
+        raise urllib.error.URLError(f"tests never download ({url})")
+
+    monkeypatch.setattr("keras.src.utils.file_utils.urlretrieve", no_download)
+    monkeypatch.setattr("keras.src.backend.config._KERAS_DIR", str(tmp_path))
+    monkeypatch.setattr(fashion, "DEBIAN_FOLDER", str(tmp_path / "not-installed"))
+    fashion._arrays.cache_clear()
+    try:
+        status = cli.main(["--quick", "--items", "dims", "--out", str(tmp_path)])
+    finally:
+        fashion._arrays.cache_clear()
+    assert status == 1
+    error = capsys.readouterr().err
+    assert "apt-get install dataset-fashion-mnist" in error
+    assert str(tmp_path / "datasets" / "fashion-mnist") in error
+
+
+@pytest.mark.slow
+def test_benchmark_dims_on_fashion_mnist_in_quick_mode(tmp_path, capsys):
+    from keras_hpn import data
+
+    required = os.environ.get("KERAS_HPN_REQUIRE_DATA") == "1"
+    if not data.fashion_mnist_available() and not required:
+        pytest.skip(
+            "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+        )
+    data.fashion_mnist(train_size=100, download=False)  # fails here in CI if absent
+    arguments = ["--quick", "--items", "dims", "--dims", "2", "--epochs", "2"]
+    assert cli.main([*arguments, "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "MLP body (32 ReLU), 2 epochs, 1,000 of the 60,000" in printed
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert stored["settings"]["dims"] == [2]
+    assert set(stored["dims"]) == {"hpn/2", "hpn_semantic/2", "softmax/2", "cosine/2"}

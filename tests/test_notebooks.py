@@ -7,11 +7,13 @@ holding `SMOKE = False`, and no stored outputs.
 Execution (slow, TensorFlow only, so CI runs it once): the code cells run in
 order in one namespace, as a kernel would run them, with `SMOKE = False`
 turned into `SMOKE = True` (tiny budgets; tfds data from its offline mock,
-which the notebooks enter themselves). Afterwards a few values the notebook
-computed are checked.
+which the notebooks enter themselves; Fashion-MNIST from the real files,
+skipped where they are absent outside CI). Afterwards a few values the
+notebook computed are checked.
 """
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -34,9 +36,14 @@ def check_quickstart(ns):
     assert 0.0 <= ns["accuracy"] <= ns["top5_accuracy"] <= 1.0
     assert ns["same_predictions"] is True and ns["same_prototypes"] is True
     np.testing.assert_array_equal(ns["reloaded_outputs"], ns["outputs"])
-    assert Path("hpn_cifar100.keras").is_file()
+    assert Path(f"hpn_{ns['DATASET']}.keras").is_file()
     assert len(ns["history"].history["loss"]) == ns["EPOCHS"]
-    assert ns["prototypes"].shape == (100, ns["DIMS"])
+    classes, dims = {"cifar100": (100, 50), "fashion_mnist": (10, 5)}[ns["DATASET"]]
+    assert ns["prototypes"].shape == (classes, dims)
+    assert ns["outputs"].shape == (len(ns["y_test"]), dims)
+    if ns["DATASET"] == "fashion_mnist":  # real images: 1,000 of the test set
+        assert ns["x_test"].shape == (1000, 28, 28, 1)
+        assert ns["accuracy"] > 0.3  # two epochs on 2,000 images beat chance (0.1)
 
 
 def check_prototypes(ns):
@@ -91,6 +98,20 @@ CHECKS = {
     "04_tuning.ipynb": check_tuning,
     "05_representations.ipynb": check_representations,
 }
+
+
+def _require_fashion_mnist():
+    """Skips where Fashion-MNIST is absent, unless KERAS_HPN_REQUIRE_DATA=1
+    (CI): then the test fails here, before anything could download."""
+    from keras_hpn import data
+
+    if data.fashion_mnist_available():
+        return
+    if os.environ.get("KERAS_HPN_REQUIRE_DATA") == "1":
+        data.fashion_mnist(download=False)  # raises, naming how to install it
+    pytest.skip(
+        "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+    )
 
 
 def read(name):
@@ -150,9 +171,11 @@ def test_notebook_structure(name):
 
 
 # (notebook, parameters set after `SMOKE = True`): notebook 05 also runs its
-# Colab path (CIFAR-10 and a ResNet), on the tfds mock.
+# Colab path (CIFAR-10 and a ResNet), on the tfds mock; notebook 01 also runs
+# on Fashion-MNIST, on the real files.
 RUNS = [(name, {}) for name in sorted(CHECKS)] + [
     ("05_representations.ipynb", {"DATASET": "cifar10"}),
+    ("01_quickstart.ipynb", {"DATASET": "fashion_mnist"}),
 ]
 
 
@@ -179,6 +202,8 @@ def test_notebook_runs_in_smoke_mode(name, overrides, tmp_path, monkeypatch):
         raise AssertionError(f"the notebook tried to install something: {args}")
 
     monkeypatch.setattr(subprocess, "check_call", no_install)
+    if overrides.get("DATASET") == "fashion_mnist":
+        _require_fashion_mnist()
     extra = "".join(f"\n{key} = {value!r}" for key, value in overrides.items())
     namespace = {"__name__": "__main__"}
     try:

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from keras_hpn.benchmarks import models
+from keras_hpn.benchmarks.common import summary
 from keras_hpn.benchmarks.models import Budget
 
 DEFAULT_DIMS = {"cifar10": (2, 3, 5, 10), "cifar100": (10, 25, 50, 100)}
@@ -86,14 +87,13 @@ def compare_dims(
         budget: epochs, batch size and Adam learning rate; `None` means
             100 epochs of batch 128 at 0.001.
         spec: size of the ResNet; `None` means ResNet-20.
-        progress: a `suite.Progress`, or `None`.
+        progress: a `common.Progress`, or `None`.
         data_dir: tfds data directory.
 
     Returns:
         `{"kind/dims": {"mean", "std", "values"}}` of test accuracies.
     """
     from keras_hpn import data
-    from keras_hpn.benchmarks.suite import _summary
 
     dims = tuple(dims or DEFAULT_DIMS[name])
     budget = budget or Budget(epochs=100, batch_size=128, learning_rate=0.001)
@@ -129,5 +129,5 @@ def compare_dims(
                         f"{name} {kind:<8} D={width:<4} seed {seed}: {accuracy:.4f} "
                         f"({time.perf_counter() - start:.0f} s)"
                     )
-            results[f"{kind}/{width}"] = _summary(accuracies)
+            results[f"{kind}/{width}"] = summary(accuracies)
     return results

@@ -4,7 +4,10 @@ Every loss is trained on the same body (one hidden ReLU layer, named
 `features`), the same optimiser and the same budget; only the head and the
 loss differ:
 
-* `hpn`: `L2NormalizedProjection(dims)` with `PrototypeCosineLoss`;
+* `hpn`: `L2NormalizedProjection(dims)` with `PrototypeCosineLoss`, the
+  prototypes placed by `hyperspherical`;
+* `hpn_semantic`: the same with prototypes given by the caller (semantic
+  priors from the class names' word vectors);
 * `softmax`: a linear `dims`-wide bottleneck (left out when `dims` equals
   the number of classes) and a linear layer of class logits, softmax
   cross-entropy;
@@ -15,6 +18,7 @@ loss differ:
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import keras
 import numpy as np
@@ -31,16 +35,23 @@ from keras_hpn.numerics import l2_normalize
 from keras_hpn.prototypes import hyperspherical, multitask
 
 CLASSIFIERS = ("hpn", "softmax", "cosine")
+HPN_KINDS = ("hpn", "hpn_semantic")
+KINDS = ("hpn", "hpn_semantic", "softmax", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
-    """How long each network trains."""
+    """How long each network trains.
+
+    `min_steps`: a run on few examples repeats them until it makes at least
+    this many updates over its `epochs` (0: plain epochs).
+    """
 
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 0.001
     hidden: int = 256
+    min_steps: int = 0
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn_benchmarks")
@@ -79,6 +90,20 @@ def body(input_dim: int, hidden: int) -> tuple[keras.KerasTensor, keras.KerasTen
     )
 
 
+def cnn_body(
+    input_shape: tuple[int, ...], hidden: int
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """A small CNN for 28x28 images: two 3x3 convolutions with max pooling,
+    then a hidden ReLU layer named `features` (for a GPU; slow on a CPU)."""
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Flatten()(x)
+    return inputs, keras.layers.Dense(hidden, activation="relu", name="features")(x)
+
+
 def classifier(
     kind: str,
     input_dim: int,
@@ -87,19 +112,27 @@ def classifier(
     seed: int,
     budget: Budget,
     make_body=None,
+    prototypes: np.ndarray | None = None,
 ) -> tuple[keras.Model, np.ndarray | None]:
     """A compiled classifier of the given kind, and its prototypes (HPN only).
 
     `make_body()` may give another body as `(inputs, features)`; by default
-    it is `body(input_dim, budget.hidden)`.
+    it is `body(input_dim, budget.hidden)`. `prototypes` (`num_classes x
+    dims`) replace the placement of `hyperspherical`; `hpn_semantic` needs
+    them.
     """
-    if kind not in CLASSIFIERS:
-        raise ValueError(f"`kind` must be one of {CLASSIFIERS}. Received: {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {KINDS}. Received: {kind!r}")
+    if kind == "hpn_semantic" and prototypes is None:
+        raise ValueError("`prototypes` must be given for kind 'hpn_semantic'.")
     keras.utils.set_random_seed(seed)
     inputs, features = (make_body or (lambda: body(input_dim, budget.hidden)))()
     optimizer = keras.optimizers.Adam(budget.learning_rate)
-    if kind == "hpn":
-        protos = hyperspherical(num_classes, dims, seed=seed)
+    if kind in HPN_KINDS:
+        if prototypes is None:
+            protos = hyperspherical(num_classes, dims, seed=seed)
+        else:
+            protos = np.asarray(prototypes)
         model = keras.Model(inputs, L2NormalizedProjection(dims)(features))
         model.compile(optimizer=optimizer, loss=PrototypeCosineLoss(protos))
         return model, protos
@@ -149,10 +182,32 @@ def train_classifier(
     dims: int,
     seed: int,
     budget: Budget,
+    make_body=None,
+    prototypes: np.ndarray | None = None,
 ) -> tuple[float, keras.Model]:
-    """Trains one classifier and returns `(test accuracy, model)`."""
+    """Trains one classifier and returns `(test accuracy, model)`.
+
+    `make_body` and `prototypes` go to `classifier`. With `budget.min_steps`,
+    a small training set is repeated (in one shuffled array) so that the run
+    makes at least that many updates.
+    """
     num_classes = int(max(y_train.max(), y_test.max())) + 1
-    model, protos = classifier(kind, x_train.shape[1], num_classes, dims, seed, budget)
+    model, protos = classifier(
+        kind,
+        x_train.shape[1],
+        num_classes,
+        dims,
+        seed,
+        budget,
+        make_body=make_body,
+        prototypes=prototypes,
+    )
+    repeats = repeats_for(len(y_train), budget)
+    if repeats > 1:
+        x_train, y_train = (
+            np.concatenate([x_train] * repeats),
+            np.tile(y_train, repeats),
+        )
     model.fit(
         x_train,
         y_train,
@@ -162,6 +217,17 @@ def train_classifier(
     )
     accuracy = float(np.mean(predict(model, protos, x_test) == y_test))
     return accuracy, model
+
+
+def repeats_for(num_examples: int, budget: Budget) -> int:
+    """How often a training set of `num_examples` is repeated so that
+    `budget.epochs` over it make at least `budget.min_steps` updates."""
+    steps = budget.epochs * math.ceil(num_examples / budget.batch_size)
+    if steps >= budget.min_steps:
+        return 1
+    return math.ceil(
+        budget.min_steps * budget.batch_size / (budget.epochs * num_examples)
+    )
 
 
 def train_regressor(

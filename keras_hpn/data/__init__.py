@@ -1,10 +1,29 @@
-"""Datasets: scikit-learn's small real datasets split by seed, and tfds CIFAR.
+"""Datasets: scikit-learn's small real datasets split by seed, Fashion-MNIST
+through Keras' loader (offline from Debian's `dataset-fashion-mnist`), and
+tfds CIFAR.
 
 The CIFAR pipelines (`cifar`) need `tensorflow` and `tensorflow-datasets`,
 imported only when called.
 """
 
 from keras_hpn.data.bundled import Split, diabetes, digits, wine
+from keras_hpn.data.fashion import (
+    fashion_mnist,
+    fashion_mnist_available,
+    fashion_mnist_cache,
+    fashion_mnist_class_names,
+)
 from keras_hpn.data.tfds import cifar, cifar_class_names
 
-__all__ = ["Split", "cifar", "cifar_class_names", "diabetes", "digits", "wine"]
+__all__ = [
+    "Split",
+    "cifar",
+    "cifar_class_names",
+    "diabetes",
+    "digits",
+    "fashion_mnist",
+    "fashion_mnist_available",
+    "fashion_mnist_cache",
+    "fashion_mnist_class_names",
+    "wine",
+]

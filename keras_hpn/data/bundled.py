@@ -9,12 +9,18 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class Split:
-    """A train/test split: inputs `x_*` (float32) and targets `y_*`."""
+    """A train/test split: inputs `x_*` (float32) and targets `y_*`.
+
+    `x_val`, `y_val` hold a validation set where one was asked for (see
+    `fashion_mnist`), else `None`.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
 
 def digits(seed: int = 0, test_size: float = 0.25) -> Split:

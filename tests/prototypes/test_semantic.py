@@ -36,7 +36,7 @@ def bundled_words():
 
 
 def test_bundled_vectors_load(bundled_words):
-    assert len(bundled_words) == 120
+    assert len(bundled_words) == 130  # CIFAR-100, CIFAR-10, digits, Fashion-MNIST
     assert bundled_words["maple_tree"].shape == (384,)
 
 

@@ -1,0 +1,160 @@
+"""What the benchmark items share: their settings, progress lines, summaries."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from collections.abc import Sequence
+
+from keras_hpn.benchmarks.models import CLASSIFIERS, KINDS, Budget
+
+DATASETS = ("fashion_mnist", "digits")
+MODELS = ("mlp", "cnn")
+TITLES = {"fashion_mnist": "Fashion-MNIST", "digits": "Digits"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the suite runs: `Settings.default(dataset, model)` for results,
+    `Settings.quick(dataset, model)` for the CI smoke mode.
+
+    `dataset` feeds the image items (`dims`, `fractions`, `representations`);
+    `regression` and `multitask` always use diabetes and wine. `train_size`
+    is the number of training images each seed draws (stratified) for
+    `dims` and `representations` (`None`: all of them); `fractions` are
+    shares of the whole training set. `data_dir` is a folder holding the
+    Fashion-MNIST files (`None`: Debian's folder, then the Keras cache).
+    """
+
+    dataset: str = "fashion_mnist"
+    model: str = "mlp"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    dims: tuple[int, ...] = (2, 3, 5, 10)
+    losses: tuple[str, ...] = KINDS
+    fraction_losses: tuple[str, ...] = ("hpn", "softmax")
+    fractions: tuple[float, ...] = (0.01, 0.1, 1.0)
+    train_size: int | None = 10_000
+    classification: Budget = Budget(
+        epochs=3, batch_size=256, learning_rate=0.002, min_steps=120
+    )
+    weights: tuple[float, ...] = (0.01, 0.1, 0.25, 0.5, 0.9)
+    regression: Budget = Budget(epochs=30, batch_size=64, learning_rate=0.01, hidden=64)
+    multitask: Budget = Budget(epochs=30, batch_size=16, learning_rate=0.01, hidden=64)
+    cost_steps: int = 20
+    cost_backends: tuple[str, ...] = ("tensorflow", "jax")
+    data_dir: str | None = None
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(
+                f"`dataset` must be one of {DATASETS}. Received: {self.dataset!r}"
+            )
+        if self.model not in MODELS:
+            raise ValueError(
+                f"`model` must be one of {MODELS}. Received: {self.model!r}"
+            )
+        if self.model == "cnn" and self.dataset != "fashion_mnist":
+            raise ValueError(
+                "`model='cnn'` needs images: use dataset='fashion_mnist'. "
+                f"Received: dataset={self.dataset!r}"
+            )
+        unknown = [kind for kind in self.losses if kind not in KINDS]
+        if unknown:
+            raise ValueError(f"`losses` must be among {KINDS}. Received: {unknown}")
+
+    @classmethod
+    def default(cls, dataset: str = "fashion_mnist", model: str = "mlp") -> Settings:
+        """The settings of the published runs (docs/benchmarks.md).
+
+        Fashion-MNIST with the MLP fits `make run` on 2 CPU cores: 10,000
+        training images per seed for `dims` and `representations`, 3 epochs
+        of batch 256 (120 updates); a smaller training set (the 1% and 10%
+        shares, the 5 classes of `representations`) is repeated to make as
+        many. The CNN (a GPU's job) trains on all 60,000 images for 15
+        epochs. The digits grids are those of the original scikit-learn
+        suite.
+        """
+        if dataset == "digits":
+            return cls(
+                dataset="digits",
+                model=model,
+                losses=CLASSIFIERS,
+                fractions=(0.1, 0.25, 1.0),
+                train_size=None,
+                classification=Budget(epochs=15, batch_size=64, learning_rate=0.001),
+            )
+        if model == "cnn":
+            return cls(
+                dataset=dataset,
+                model="cnn",
+                train_size=None,
+                classification=Budget(
+                    epochs=15, batch_size=128, learning_rate=0.001, min_steps=2000
+                ),
+            )
+        return cls(dataset=dataset, model=model)
+
+    @classmethod
+    def quick(cls, dataset: str = "fashion_mnist", model: str = "mlp") -> Settings:
+        """Tiny budgets that exercise every item in seconds (not results)."""
+        shared = {
+            "dataset": dataset,
+            "model": model,
+            "seeds": (0,),
+            "weights": (0.1, 0.9),
+            "regression": Budget(
+                epochs=2, batch_size=64, learning_rate=0.01, hidden=16
+            ),
+            "multitask": Budget(
+                epochs=2, batch_size=32, learning_rate=0.005, hidden=16
+            ),
+            "cost_steps": 4,
+            "cost_backends": (),
+        }
+        if dataset == "digits":
+            return cls(
+                **shared,
+                dims=(2, 10),
+                losses=CLASSIFIERS,
+                fractions=(0.25, 1.0),
+                train_size=None,
+                classification=Budget(epochs=2, batch_size=128),
+            )
+        return cls(
+            **shared,
+            dims=(3,),
+            fractions=(0.01, 0.05),
+            train_size=1000,
+            classification=Budget(epochs=1, batch_size=128, hidden=32, min_steps=10),
+        )
+
+    @property
+    def title(self) -> str:
+        """The dataset's name as the tables print it."""
+        return TITLES[self.dataset]
+
+
+class Progress:
+    """Counts finished runs and prints one line for each."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.stream = total, 0, stream
+        self.start = time.perf_counter()
+
+    def step(self, text: str) -> None:
+        self.done += 1
+        if self.stream is not None:
+            elapsed = time.perf_counter() - self.start
+            print(
+                f"[{self.done:>3}/{self.total}] {elapsed:6.0f} s  {text}",
+                file=self.stream,
+                flush=True,
+            )
+
+
+def summary(values: Sequence[float]) -> dict:
+    """Mean, sample standard deviation (0 for one value) and the values."""
+    values = [float(v) for v in values]
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"mean": statistics.mean(values), "std": spread, "values": values}
