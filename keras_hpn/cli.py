@@ -15,8 +15,42 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from keras_hpn.benchmarks.suite import ITEMS
+from keras_hpn.benchmarks.items import ITEMS
 from keras_hpn.prototypes import command
+from keras_hpn.version import __version__
+
+
+def at_least(minimum: int):
+    """An argparse type: an integer of at least `minimum`.
+
+    Args:
+        minimum: the smallest accepted value.
+
+    Returns:
+        A function that parses one command-line value.
+
+    Example:
+
+    ```python
+    >>> at_least(2)("3")
+    3
+    ```
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {minimum}, got {text!r}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {minimum}, got {value}"
+            )
+        return value
+
+    return parse
 
 
 def _digits(args: argparse.Namespace) -> int:
@@ -97,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
         prog="keras-hpn",
         description="Hyperspherical Prototype Networks for Keras 3.",
     )
+    main.add_argument("--version", action="version", version=f"keras-hpn {__version__}")
     commands = main.add_subparsers(dest="command")
     bench = commands.add_parser(
         "benchmark",
@@ -109,10 +144,10 @@ def parser() -> argparse.ArgumentParser:
         choices=ITEMS,
         help="items to run (default: all; 'published' only on fashion_mnist)",
     )
-    bench.add_argument("--seeds", type=int, help="number of seeds (default 3)")
+    bench.add_argument("--seeds", type=at_least(1), help="number of seeds (default 3)")
     bench.add_argument(
         "--dims",
-        type=int,
+        type=at_least(2),
         nargs="+",
         help="output dimensionalities of item 'dims' (default 2 3 5 10; "
         "'fractions' uses the largest)",
@@ -145,7 +180,7 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--epochs",
-        type=int,
+        type=at_least(1),
         help="training epochs of the image items (Fashion-MNIST: mlp 3, cnn 15; "
         "CIFAR: 100)",
     )
@@ -153,9 +188,13 @@ def parser() -> argparse.ArgumentParser:
     job = commands.add_parser(
         "digits", help="HPN vs softmax cross-entropy on scikit-learn digits (default)"
     )
-    job.add_argument("--dims", type=int, default=10, help="output dimensions (10)")
-    job.add_argument("--epochs", type=int, default=30, help="epochs per run (30)")
-    job.add_argument("--seeds", type=int, default=3, help="number of seeds (3)")
+    job.add_argument(
+        "--dims", type=at_least(2), default=10, help="output dimensions (10)"
+    )
+    job.add_argument(
+        "--epochs", type=at_least(1), default=30, help="epochs per run (30)"
+    )
+    job.add_argument("--seeds", type=at_least(1), default=3, help="number of seeds (3)")
     job.set_defaults(handler=_digits)
     placement = commands.add_parser(
         "prototypes",
@@ -169,7 +208,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs `keras-hpn` with `argv` (default: the command line)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if (
+        not argv
+        or argv[0].startswith("-")
+        and argv[0]
+        not in (
+            "-h",
+            "--help",
+            "--version",
+        )
+    ):
         argv = ["benchmark", *argv]
     args = parser().parse_args(argv)
     return args.handler(args)

@@ -5,12 +5,33 @@ must contain (the argument or the expected layout). The next bad input
 someone finds is one line here.
 """
 
+import contextlib
+import io
+
 import numpy as np
 import pytest
 
 import keras_hpn
 from keras_hpn import initializers, layers, losses, metrics
 from keras_hpn.prototypes import hyperspherical, multitask
+
+
+class CommandLineError(Exception):
+    """What `keras-hpn` printed when it refused its arguments (exit 2)."""
+
+
+def command_line(*argv: str) -> None:
+    from keras_hpn import cli
+
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        try:
+            cli.main(list(argv))
+        except SystemExit as stop:
+            if stop.code == 2:
+                raise CommandLineError(errors.getvalue()) from None
+            raise
+
 
 P = hyperspherical(10, 5, seed=0)
 MULTI, _ = multitask(3, 4, seed=0)
@@ -166,6 +187,31 @@ CASES = [
         lambda: metrics.InvalidLabels(1),
         ValueError,
         "num_classes",
+    ),
+    # The command line: refused with a usage message, no traceback.
+    (
+        "digits --dims 1",
+        lambda: command_line("digits", "--dims", "1"),
+        CommandLineError,
+        "--dims",
+    ),
+    (
+        "digits --seeds 0",
+        lambda: command_line("digits", "--seeds", "0"),
+        CommandLineError,
+        ">= 1",
+    ),
+    (
+        "benchmark --seeds 0",
+        lambda: command_line("--seeds", "0"),
+        CommandLineError,
+        "--seeds",
+    ),
+    (
+        "benchmark --dims 1",
+        lambda: command_line("--dims", "1"),
+        CommandLineError,
+        "--dims",
     ),
     # Seeds.
     (

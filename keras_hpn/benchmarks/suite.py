@@ -21,6 +21,7 @@ from pathlib import Path
 from keras_hpn.benchmarks import models, report
 from keras_hpn.benchmarks.common import Progress, Settings
 from keras_hpn.benchmarks.items import (
+    ITEMS,
     cost,
     dims,
     fractions,
@@ -32,15 +33,6 @@ from keras_hpn.benchmarks.items import (
 
 __all__ = ["ITEMS", "Progress", "Settings", "count_runs", "run", "run_cifar"]
 
-ITEMS = (
-    "dims",
-    "fractions",
-    "published",
-    "representations",
-    "regression",
-    "multitask",
-    "cost",
-)
 RUNNERS = {
     "dims": dims,
     "fractions": fractions,
