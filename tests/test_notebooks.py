@@ -15,6 +15,7 @@ notebook computed are checked.
 import json
 import os
 import re
+import runpy
 import subprocess
 from pathlib import Path
 
@@ -23,11 +24,7 @@ import numpy as np
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-COLAB = (
-    "https://colab.research.google.com/github/keras-hpn/keras-hpn/blob/main/"
-    "notebooks/{name}"
-)
-INSTALL = ('"pip", "install"', '"keras-hpn[tuning,tfds,semantic,plots]"')
+PUBLISH = runpy.run_path(str(NOTEBOOKS / "publish.py"))
 SMOKE_OFF = re.compile(r"^SMOKE = False$", re.MULTILINE)
 MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
 
@@ -156,11 +153,11 @@ def test_notebook_structure(name):
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     cells = notebook["cells"]
     assert cells[0]["cell_type"] == "markdown"
-    assert f"({COLAB.format(name=name)})" in text(cells[0])
+    # Unpublished: no badge to a repository that does not exist, a note instead.
+    assert "colab-badge" not in text(cells[0])
+    assert "KERAS_HPN_SOURCE" in text(cells[0])
     code = [cell for cell in cells if cell["cell_type"] == "code"]
-    install = text(code[0])
-    assert "import keras_hpn" in install and "except ImportError:" in install
-    assert all(part in install for part in INSTALL)
+    assert text(code[0]) == PUBLISH["install_cell"](None)
     for cell in code:
         assert cell["outputs"] == [] and cell["execution_count"] is None
         assert not MAGIC.search(text(cell)), "plain Python only, no IPython magics"
@@ -168,6 +165,51 @@ def test_notebook_structure(name):
     assert len(tagged) == 1 and tagged[0]["cell_type"] == "code"
     assert len(SMOKE_OFF.findall(text(tagged[0]))) == 1
     assert code.index(tagged[0]) == 1  # right after the install cell
+
+
+def test_notebooks_are_what_publish_writes():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        assert path.read_text(encoding="utf-8") == PUBLISH["rendered"](path, None), (
+            f"{path.name} differs from `python notebooks/publish.py`"
+        )
+
+
+def test_publishing_adds_the_badge_and_the_source(tmp_path):
+    path = NOTEBOOKS / "02_prototypes.ipynb"
+    published = json.loads(PUBLISH["rendered"](path, "someone/keras-hpn"))
+    first = text(published["cells"][0])
+    assert (
+        "(https://colab.research.google.com/github/someone/keras-hpn/blob/main/"
+        "notebooks/02_prototypes.ipynb)" in first
+    )
+    install = text(published["cells"][1])
+    assert '"git+https://github.com/someone/keras-hpn@main"' in install
+    # Publishing twice changes nothing; unpublishing gives the committed file.
+    (tmp_path / path.name).write_text(json.dumps(published, indent=1) + "\n")
+    again = PUBLISH["rendered"](tmp_path / path.name, "someone/keras-hpn")
+    assert json.loads(again) == published
+    back = PUBLISH["rendered"](tmp_path / path.name, None)
+    assert json.loads(back) == json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("source", ["", "wheel"])
+def test_install_cell_without_keras_hpn(source, tmp_path, monkeypatch):
+    """Where keras-hpn is missing: a clear error, or pip from KERAS_HPN_SOURCE."""
+    calls = []
+    monkeypatch.setattr(subprocess, "check_call", calls.append)
+    monkeypatch.setitem(__import__("sys").modules, "keras_hpn", None)  # missing
+    wheel = tmp_path / "keras_hpn-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    monkeypatch.setenv("KERAS_HPN_SOURCE", str(wheel) if source else "")
+    code = PUBLISH["install_cell"](None)
+    with pytest.raises((RuntimeError, ImportError)) as raised:
+        exec(compile(code, "install cell", "exec"), {})  # noqa: S102
+    if not source:
+        assert "KERAS_HPN_SOURCE" in str(raised.value) and calls == []
+    else:  # pip was asked for the wheel, then the import fails (mocked pip)
+        assert calls[0][-1] == (
+            f"keras-hpn[tuning,tfds,semantic,plots] @ {wheel.as_uri()}"
+        )
 
 
 # (notebook, parameters set after `SMOKE = True`): notebook 05 also runs its
