@@ -88,6 +88,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, seeds=tuple(range(args.seeds)))
     if args.dims is not None:
         settings = dataclasses.replace(settings, dims=tuple(args.dims))
+    if args.large:
+        settings = dataclasses.replace(
+            settings, cost_classes=(*settings.cost_classes, 100_000)
+        )
     if args.data_dir is not None:
         settings = dataclasses.replace(settings, data_dir=args.data_dir)
     if args.epochs is not None and not cifar:
@@ -157,6 +161,12 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--quick", action="store_true", help="tiny budgets (a smoke test, not results)"
+    )
+    bench.add_argument(
+        "--large",
+        action="store_true",
+        help="item 'cost' also at 100,000 classes (minutes; the softmax head "
+        "has 51 million parameters)",
     )
     bench.add_argument(
         "--dataset",

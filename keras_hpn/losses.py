@@ -20,6 +20,7 @@ from keras_hpn.numerics import (
     check_width,
     class_labels,
     constant,
+    keep_tensor,
     l2_normalize,
     masked,
     per_example,
@@ -272,6 +273,7 @@ class PrototypeCosineLoss(_CheckedLoss):
         self.prototypes = prototypes
         _check_class_shape(saving.shape_of(self, "prototypes"), "prototypes")
         self.label_column = check_column(label_column, "label_column")
+        self._keep_tensors()
 
     def call(self, y_true, y_pred):
         return prototype_cosine_loss(y_true, y_pred, self.prototypes, self.label_column)
@@ -281,6 +283,11 @@ class PrototypeCosineLoss(_CheckedLoss):
 
     def load_own_variables(self, store) -> None:
         saving.load_arrays(self, store, ("prototypes",))
+        self._keep_tensors()
+
+    def _keep_tensors(self) -> None:
+        if not saving.pending(self, "prototypes"):
+            keep_tensor(self.prototypes)
 
     def _check_values(self, y_true, y_pred, sample_weight) -> bool:
         labels = per_example(
@@ -529,6 +536,7 @@ class MultiTaskLoss(_CheckedLoss):
         self.regression_axis = check_unit_vector(axis, "regression_axis", dims)
         if not saving.pending(self, "class_prototypes"):
             self._check_orthogonal()
+            keep_tensor(self.class_prototypes)
         self.clip_targets = _check_flag(clip_targets, "clip_targets")
 
     def _check_orthogonal(self) -> None:
@@ -547,6 +555,7 @@ class MultiTaskLoss(_CheckedLoss):
         saving.load_arrays(self, store, ("class_prototypes",))
         if not saving.pending(self, "class_prototypes"):
             self._check_orthogonal()
+            keep_tensor(self.class_prototypes)
 
     def call(self, y_true, y_pred):
         return multitask_loss(

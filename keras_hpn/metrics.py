@@ -13,6 +13,7 @@ from keras_hpn.numerics import (
     class_labels,
     constant,
     finite_rows,
+    keep_tensor,
     l2_normalize,
     masked,
     regression_targets,
@@ -81,6 +82,8 @@ class PrototypeAccuracy(keras.metrics.Mean):
             )
         self.label_column = check_column(label_column, "label_column")
         self.chunk_size = check_size(chunk_size, "chunk_size", 1)
+        if not saving.pending(self, "prototypes"):
+            keep_tensor(self.prototypes)
         if name is None:
             name = (
                 "prototype_accuracy"

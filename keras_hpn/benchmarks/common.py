@@ -41,8 +41,10 @@ class Settings:
     weights: tuple[float, ...] = (0.01, 0.1, 0.25, 0.5, 0.9)
     regression: Budget = Budget(epochs=30, batch_size=64, learning_rate=0.01, hidden=64)
     multitask: Budget = Budget(epochs=30, batch_size=16, learning_rate=0.01, hidden=64)
-    cost_steps: int = 20
+    cost_classes: tuple[int, ...] = (100, 10_000)
+    cost_rounds: int = 9
     cost_backends: tuple[str, ...] = ("tensorflow", "jax")
+    cost_in_process: bool = False
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -109,8 +111,10 @@ class Settings:
             "multitask": Budget(
                 epochs=2, batch_size=32, learning_rate=0.005, hidden=16
             ),
-            "cost_steps": 4,
+            "cost_classes": (100,),
+            "cost_rounds": 3,
             "cost_backends": (),
+            "cost_in_process": True,
         }
         if dataset == "digits":
             return cls(

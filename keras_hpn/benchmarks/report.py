@@ -180,16 +180,25 @@ def tables(results: dict) -> str:
             lines.append(f"{kind:<13}{row}")
         parts.append("\n".join(lines))
     if "cost" in results:
-        lines = ["Training step time, HPN / softmax cross-entropy (same model)"]
+        lines = [
+            "Training cost with metrics on, HPN (D = 128) vs softmax (K-wide head): "
+            "512-512 MLP, Adam, batch 128",
+            f"{'backend':<11}{'K':>8}{'params hpn':>12}{'softmax':>12}"
+            f"{'ms/step hpn':>13}{'softmax':>10}{'ratio':>8}"
+            f"{'MB hpn':>9}{'softmax':>10}",
+        ]
         for backend, entry in results["cost"].items():
-            if "ratio" in entry:
-                lines.append(
-                    f"{backend:<11} ratio {entry['ratio']:.3f}  "
-                    f"({entry['hpn_ms_per_step']:.2f} vs "
-                    f"{entry['softmax_ms_per_step']:.2f} ms per step)"
-                )
-            else:
+            if "classes" not in entry:
                 lines.append(f"{backend:<11} not measured: {entry.get('error')}")
+                continue
+            for classes, cell in entry["classes"].items():
+                hpn, softmax = cell["hpn"], cell["softmax"]
+                lines.append(
+                    f"{backend:<11}{int(classes):>8,}{hpn['params']:>12,}"
+                    f"{softmax['params']:>12,}{hpn['ms_per_step']:>13.2f}"
+                    f"{softmax['ms_per_step']:>10.2f}{cell['ratio']:>8.3f}"
+                    f"{hpn['memory_mb']:>9.0f}{softmax['memory_mb']:>10.0f}"
+                )
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -278,6 +287,31 @@ def plot(results: dict, directory: Path) -> list[Path]:
         axis.set_title("Separation vs transfer")
         axis.legend()
         written.append(_save(figure, directory / "representations.png"))
+    measured = {
+        backend: entry["classes"]
+        for backend, entry in results.get("cost", {}).items()
+        if "classes" in entry
+    }
+    if measured:
+        figure, axis = plt.subplots(figsize=(5, 3.5))
+        for backend, cells in measured.items():
+            classes = [int(k) for k in cells]
+            for kind, style in (("hpn", "o-"), ("softmax", "s--")):
+                axis.plot(
+                    classes,
+                    [cells[k][kind]["ms_per_step"] for k in cells],
+                    style,
+                    label=f"{kind} ({backend})",
+                )
+        axis.set(
+            xlabel="number of classes K",
+            ylabel="ms per training step",
+            xscale="log",
+            yscale="log",
+        )
+        axis.set_title("Cost of a step as classes grow")
+        axis.legend(fontsize="small")
+        written.append(_save(figure, directory / "cost.png"))
     return written
 
 

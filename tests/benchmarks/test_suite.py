@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from keras_hpn import data
+from keras_hpn import data, prototypes
 from keras_hpn.benchmarks import common, models, report, suite, tasks
 from keras_hpn.benchmarks.items import published
 from keras_hpn.benchmarks.models import Budget
@@ -42,12 +42,12 @@ def test_quick_suite_runs_every_item_on_fashion_mnist(tmp_path, capsys):
         "hpn vs softmax",
         "Diabetes test MAE",
         "Wine multi-task",
-        "Training step time",
+        "Training cost with metrics on",
     ):
         assert title in printed
     stored = json.loads((tmp_path / "results.json").read_text())
     assert set(suite.ITEMS) <= set(stored) and stored["dataset"] == "fashion_mnist"
-    for name in ("dims", "fractions", "multitask", "representations"):
+    for name in ("dims", "fractions", "multitask", "representations", "cost"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     assert set(results["dims"]) == {f"{kind}/3" for kind in models.KINDS}
     for entry in [*results["dims"].values(), *results["fractions"].values()]:
@@ -59,8 +59,12 @@ def test_quick_suite_runs_every_item_on_fashion_mnist(tmp_path, capsys):
     for pair in ("hpn/softmax", "hpn/cosine", "softmax/cosine"):
         assert 0.0 <= results["representations"]["cka"][pair]["mean"] <= 1.0
     assert results["regression"]["hpn"]["mean"] > 0.0
-    ratio = next(iter(results["cost"].values()))["ratio"]
-    assert 0.2 < ratio < 5.0
+    cost = next(iter(results["cost"].values()))["classes"]["100"]
+    # Same body; the heads: 512 x 128 + 128 against 512 x 100 + 100.
+    body = 512 * 512 + 512
+    assert cost["hpn"]["params"] == body + 512 * 128 + 128
+    assert cost["softmax"]["params"] == body + 512 * 100 + 100
+    assert 0.2 < cost["ratio"] < 5.0 and cost["hpn"]["ms_per_step"] > 0
 
 
 @pytest.mark.slow
@@ -168,7 +172,7 @@ def test_heads_of_every_kind():
     assert "bottleneck" not in [layer.name for layer in full.layers]
     hpn, protos = models.classifier("hpn", 64, 10, 3, 0, Budget())
     assert protos.shape == (10, 3) and tuple(hpn.output.shape) == (None, 3)
-    given = np.eye(3)[[0, 1, 2, 0, 1, 2, 0, 1, 2, 0]]
+    given = prototypes.hyperspherical(10, 3, seed=7)
     _, used = models.classifier(
         "hpn_semantic", 64, 10, 3, 0, Budget(), prototypes=given
     )
