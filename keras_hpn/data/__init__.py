@@ -1,9 +1,10 @@
 """Datasets: scikit-learn's small real datasets split by seed, Fashion-MNIST
 through Keras' loader (offline from Debian's `dataset-fashion-mnist`), and
-tfds CIFAR.
+tfds CIFAR, and any tfds image classification dataset (`image_classification`,
+for the many-class sets that do not ship offline, e.g. iNaturalist).
 
-The CIFAR pipelines (`cifar`) need `tensorflow` and `tensorflow-datasets`,
-imported only when called.
+The tfds pipelines need `tensorflow` and `tensorflow-datasets`, imported
+only when called.
 """
 
 from keras_hpn.data.bundled import Split, diabetes, digits, wine
@@ -13,6 +14,7 @@ from keras_hpn.data.fashion import (
     fashion_mnist_cache,
     fashion_mnist_class_names,
 )
+from keras_hpn.data.images import image_classification
 from keras_hpn.data.tfds import cifar, cifar_class_names
 
 __all__ = [
@@ -25,5 +27,6 @@ __all__ = [
     "fashion_mnist_available",
     "fashion_mnist_cache",
     "fashion_mnist_class_names",
+    "image_classification",
     "wine",
 ]
