@@ -265,10 +265,11 @@ def lower_bound(num_classes: int, dims: int) -> float:
     optimum = known_optimum(num_classes, dims)
     if optimum is not None:
         return optimum
+    levenshtein = _levenshtein_cosine(num_classes, dims)
     return max(
         linear_programming_cosine(num_classes, dims),
         cap_packing_cosine(num_classes, dims),
-        np.nan_to_num(_levenshtein_cosine(num_classes, dims), nan=-1.0),
+        -1.0 if math.isnan(levenshtein) else levenshtein,
     )
 
 

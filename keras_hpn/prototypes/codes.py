@@ -171,8 +171,7 @@ def extended_bch_codes(length: int) -> list[BinaryCode]:
     ```python
     >>> [code.label for code in extended_bch_codes(16)]
     ['extended BCH [16, 1, 16]', 'extended BCH [16, 5, 8]',
-     'extended BCH [16, 7, 6]', 'extended BCH [16, 11, 4]',
-     'extended BCH [16, 15, 2]']
+     'extended BCH [16, 7, 6]', 'extended BCH [16, 11, 4]']
     ```
 
     References:
@@ -653,16 +652,22 @@ def _trace_table(ring_degree: int) -> np.ndarray:
     return traces
 
 
-def _kerdock_words(degree: int, count: int) -> np.ndarray:
+def _kerdock_quaternary(degree: int, count: int) -> np.ndarray:
+    """The first `count` words of the Z4 Kerdock code of binary length 2^degree."""
     ring_degree = degree - 1
     traces = _trace_table(ring_degree)
     order = (1 << ring_degree) - 1
     shifts = np.stack([traces[i : i + order] for i in range(ring_degree)])
     index = np.arange(count)
-    # Message i: epsilon = i mod 4, lambda's Z4 digits from the rest.
+    # Word i: epsilon = i mod 4, lambda's Z4 digits from the rest.
     epsilon = index % 4
     digits = (index[:, None] // 4 ** np.arange(1, ring_degree + 1)) % 4
     quaternary = np.empty((count, order + 1), dtype=np.int64)
     quaternary[:, 0] = epsilon
     quaternary[:, 1:] = (digits @ shifts + epsilon[:, None]) % 4
-    return _GRAY[quaternary].reshape(count, 2 * (order + 1))
+    return quaternary
+
+
+def _kerdock_words(degree: int, count: int) -> np.ndarray:
+    quaternary = _kerdock_quaternary(degree, count)
+    return _GRAY[quaternary].reshape(count, 2 * quaternary.shape[1])

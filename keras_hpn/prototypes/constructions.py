@@ -47,6 +47,8 @@ class Construction:
         largest_cosine: the largest cosine the `K` rows are guaranteed not to
             exceed (reached by the full code or configuration).
         optimal: `True` where this is a proven optimum for `(K, D)`.
+        native_dims: the dimensions the construction fills before zero
+            padding (`dims` when it is not padded).
     """
 
     name: str
@@ -54,6 +56,7 @@ class Construction:
     dims: int
     largest_cosine: float
     optimal: bool = False
+    native_dims: int | None = None
     builder: Callable[[], np.ndarray] = dataclasses.field(
         default=lambda: np.empty((0, 0)), repr=False, compare=False
     )
@@ -90,7 +93,7 @@ def constructions(num_classes: int, dims: int) -> list[Construction]:
 
     ```python
     >>> [(c.name, c.largest_cosine) for c in constructions(1000, 64)[:2]]
-    [('Kerdock (64, 4096, 28)', 0.125), ('extended BCH [64, 10, 28]', 0.125)]
+    [('extended BCH [64, 10, 28]', 0.125), ('Kerdock (64, 4096, 28)', 0.125)]
     ```
     """
     num_classes = check_size(num_classes, "num_classes", 2)
@@ -101,7 +104,15 @@ def constructions(num_classes: int, dims: int) -> list[Construction]:
             candidate = _adapt(chain, num_classes, dims)
             if candidate is not None:
                 found.append(candidate)
-    return sorted(found, key=lambda c: (round(c.largest_cosine, 12), not c.optimal))
+    # Ties: a proven optimum first, then the construction filling more dims.
+    return sorted(
+        found,
+        key=lambda c: (
+            round(c.largest_cosine, 12),
+            not c.optimal,
+            -(c.native_dims or c.dims),
+        ),
+    )
 
 
 def best_construction(num_classes: int, dims: int) -> Construction:
@@ -218,6 +229,7 @@ def _configurations(num_classes: int, dims: int) -> list[Construction]:
                 2,
                 cosine,
                 True,
+                2,
                 lambda: lattices.polygon(num_classes),
             )
         )
@@ -229,6 +241,7 @@ def _configurations(num_classes: int, dims: int) -> list[Construction]:
                 dims,
                 0.5,
                 False,
+                dims,
                 lambda: lattices.d_roots(dims)[:num_classes],
             )
         )
@@ -254,6 +267,7 @@ def _configurations(num_classes: int, dims: int) -> list[Construction]:
                 dims,
                 cosine,
                 optimal and size == num_classes,
+                native,
                 builder,
             )
         )
@@ -276,6 +290,7 @@ def _adapt(
             dims,
             1.0 - 2.0 * distance / code.length,
             False,
+            code.length,
             lambda: codes.to_sphere(code.words(num_classes)),
         )
     removed = code.length - dims
@@ -289,6 +304,7 @@ def _adapt(
             dims,
             1.0 - 2.0 * (code.distance - removed) / dims,
             False,
+            dims,
             lambda: codes.to_sphere(code.words(num_classes)[:, :dims]),
         )
     best = None
@@ -323,6 +339,7 @@ def _adapt(
         dims,
         1.0 - 2.0 * distance / dims,
         False,
+        dims,
         lambda: codes.to_sphere(
             codes.unpack(
                 _shortened(basis, code.length, rows + shortened, shortened)[

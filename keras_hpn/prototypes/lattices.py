@@ -37,7 +37,7 @@ def polygon(num_points: int) -> np.ndarray:
     array([[ 1.,  0.],
            [ 0.,  1.],
            [-1.,  0.],
-           [-0., -1.]])
+           [ 0., -1.]])
     ```
     """
     num_points = check_size(num_points, "num_points", 2)
