@@ -368,7 +368,7 @@ def _auto(
     if not found:
         return winner
     code_points = best.build()
-    polish_steps = optimize.default_polish_steps(num_classes, dims)
+    polish_steps = optimize.default_polish_steps(num_classes, dims, count=1)
     if polish_steps:
         code_points = optimize.polish(code_points, steps=polish_steps)
         polished = optimize.largest_cosine(code_points)

@@ -46,7 +46,7 @@ MAX_RESTARTS = 32
 POLISHED = 4
 POLISH_BETAS = (1e4, 1e6)
 POLISH_RATES = (2e-4, 1e-6)
-# The polish runs while its work stays below this (K = 1,000, D = 64: 93 steps).
+# The polish runs while its work stays below this (K = 1,000, D = 64: 33 steps).
 POLISH_WORK = 3e10
 
 # A function of the points (K, D) returning (gradient (K, D), value): an extra
@@ -173,17 +173,17 @@ def default_steps(num_classes: int) -> int:
     return max(100, int(1200 * (3000 / num_classes) ** 2))
 
 
-def default_restarts(num_classes: int, dims: int, steps: int) -> int:
+def default_restarts(num_classes: int, dims: int) -> int:
     """Default number of independent `smooth_max` starts.
 
-    As many as fit a fixed amount of work (`RESTART_WORK` multiply-adds, an
-    exponential counted as 16), between 1 and 32: 32 for 100 classes in 10
-    or 25 dims, 5 for 300 classes in 16 dims, 1 from about 600 classes.
+    As many runs of `default_steps` as fit a fixed amount of work
+    (`RESTART_WORK` multiply-adds, an exponential counted as 16), between 1
+    and 32: 32 for 100 classes in 10 or 25 dims, 5 for 300 classes in 16
+    dims, 1 from about 600 classes.
 
     Args:
         num_classes: number of prototypes `K`.
         dims: dimensionality `D`.
-        steps: annealing steps per start.
 
     Returns:
         The number of starts.
@@ -191,15 +191,13 @@ def default_restarts(num_classes: int, dims: int, steps: int) -> int:
     Example:
 
     ```python
-    >>> default_restarts(100, 10, 1500), default_restarts(100, 25, 1500)
+    >>> default_restarts(100, 10), default_restarts(100, 25)
     (32, 32)
-    >>> default_restarts(300, 16, 1200)
-    5
-    >>> default_restarts(1000, 64, 1200)
-    1
+    >>> default_restarts(300, 16), default_restarts(1000, 64)
+    (5, 1)
     ```
     """
-    work = num_classes**2 * (dims + 16) * steps
+    work = num_classes**2 * (dims + 16) * default_steps(num_classes)
     return int(min(MAX_RESTARTS, max(1, RESTART_WORK // work)))
 
 
@@ -291,7 +289,7 @@ def smooth_max(
         starts = start[None]
     else:
         if restarts is None:
-            restarts = default_restarts(num_classes, dims, steps)
+            restarts = default_restarts(num_classes, dims)
         restarts = check_size(restarts, "restarts", 1)
         check_memory(
             memory_bytes(num_classes, dims, restarts),
@@ -324,7 +322,7 @@ def smooth_max(
         values = np.array([largest_cosine(c) for c in candidates])
         order = np.argsort(values, kind="stable")
         chosen = candidates[order[: min(POLISHED, starts.shape[0])]]
-        polish_steps = default_polish_steps(num_classes, dims)
+        polish_steps = default_polish_steps(num_classes, dims, len(chosen))
         if polish_steps:
             chosen = polish(chosen, steps=polish_steps)
             values = np.array([largest_cosine(c) for c in chosen])
@@ -401,16 +399,17 @@ def _schedule(
     return {"betas": np.geomspace(*betas, steps), "step_sizes": sizes}
 
 
-def default_polish_steps(num_classes: int, dims: int) -> int:
+def default_polish_steps(num_classes: int, dims: int, count: int = POLISHED) -> int:
     """Steps of the float64 polish that `smooth_max` runs on its best starts.
 
-    500 while the work (`POLISHED` placements, `K^2 (D + 16)` multiply-adds a
-    step) stays below `POLISH_WORK`, fewer above, none from a few thousand
-    classes.
+    500 while the work of polishing `count` placements stays below
+    `POLISH_WORK` (a step costs `K^2 (D + 160)`: float64 exponentials are
+    slow), fewer above, none from a few thousand classes.
 
     Args:
         num_classes: number of prototypes `K`.
         dims: dimensionality `D`.
+        count: number of placements polished side by side.
 
     Returns:
         The number of steps, possibly 0.
@@ -419,10 +418,12 @@ def default_polish_steps(num_classes: int, dims: int) -> int:
 
     ```python
     >>> default_polish_steps(100, 10), default_polish_steps(1000, 64)
-    (500, 93)
+    (500, 33)
+    >>> default_polish_steps(10_000, 128, count=1)
+    1
     ```
     """
-    work = num_classes**2 * (dims + 16) * POLISHED
+    work = num_classes**2 * (dims + 160) * count
     return int(min(500, POLISH_WORK // work))
 
 
