@@ -129,3 +129,24 @@ def test_progress_bar_draws_on_stream():
         bar.update(step + 1, "x")
     bar.close()
     assert "placing [" in stream.getvalue() and "100%" in stream.getvalue()
+
+
+def test_jax_backend_follows_the_numpy_steps():
+    pytest.importorskip("jax")
+    jax_backend = pytest.importorskip("keras_hpn.prototypes.jax_backend")
+    import jax
+    import jax.numpy as jnp
+
+    points = optimize._initial(2 * 50, 4, 0).reshape(2, 50, 4)
+    expected, expected_max = optimize._gradient(points, 50.0, 50)
+    for block in (50, 7):  # one block, and row blocks with padding
+        function = jax_backend._gradient_function(jax, jnp, 50, block)
+        gradient, largest = function(jnp.asarray(points, dtype=jnp.float32), 50.0)
+        np.testing.assert_allclose(np.asarray(gradient), expected, atol=2e-6)
+        np.testing.assert_allclose(np.asarray(largest), expected_max, atol=1e-6)
+    numpy_run = optimize.smooth_max(60, 4, seed=0, steps=300, restarts=2)
+    jax_run = optimize.smooth_max(60, 4, seed=0, steps=300, restarts=2, backend="jax")
+    np.testing.assert_allclose(np.linalg.norm(jax_run, axis=1), 1.0, atol=1e-12)
+    assert optimize.largest_cosine(jax_run) == pytest.approx(
+        optimize.largest_cosine(numpy_run), abs=0.01
+    )
