@@ -59,8 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--semantic-weight",
         type=float,
-        default=0.2,
-        help="weight of the ranking loss for semantic priors (0.2)",
+        default=0.04,
+        help="semantic priors: largest cosine they may add to the placement "
+        "without priors (0.04)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar on long runs"
