@@ -28,7 +28,6 @@ import time
 import numpy as np
 
 from keras_hpn.prototypes import semantic
-from keras_hpn.prototypes.optimize import largest_cosine
 
 SUPERCLASSES = {
     "aquatic mammals": ["beaver", "dolphin", "otter", "seal", "whale"],
@@ -124,7 +123,6 @@ def main() -> int:
             )
             seconds = time.perf_counter() - start
             largest, gap, share = superclass_figures(points, NAMES)
-            assert largest == largest_cosine(points)
             curves[dims].append((weight, largest, gap, share))
             print(
                 f"{dims:>3} {weight:>7.3f} | {largest:>11.4f} {gap:>7.4f} "

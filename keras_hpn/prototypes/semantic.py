@@ -19,7 +19,7 @@ import numpy as np
 
 from keras_hpn.prototypes import blocks
 from keras_hpn.prototypes.geometry import hyperspherical
-from keras_hpn.prototypes.optimize import _initial, largest_cosine
+from keras_hpn.prototypes.optimize import _initial, largest_cosine, smooth_max
 from keras_hpn.prototypes.validation import check_memory, check_size
 
 _WORD_SEPARATORS = re.compile(r"[\s_\-]+")
@@ -218,7 +218,11 @@ def semantic_prototypes(
     tightens from the start's largest cosine to the final one during the
     first 30% of the steps while its sharpness grows from 10 to 3,000. The
     start projects the word vectors on their `dims` principal directions;
-    steps are Adam updates on the sphere in float64.
+    steps are Adam updates on the sphere in float64. The result never
+    exceeds the cap: where the words cannot be fitted under it (a very small
+    weight in few dimensions), they are spread again with
+    `optimize.smooth_max` from where they ended, and if even that misses the
+    cap the placement without priors is returned.
 
     On the bundled vectors of the 100 CIFAR-100 names with the default
     weight 0.04 (`bench/semantic.py`): in 50 dims largest cosine 0.040,
@@ -286,7 +290,12 @@ def semantic_prototypes(
     target = neighbour_distribution(_cosines(vectors), temperature)
     start = _projected_start(vectors, dims, seed)
     with blocks.deterministic():
-        return _capped_embedding(start, target, cap, temperature, steps)
+        placed = _capped_embedding(start, target, cap, temperature, steps)
+        if largest_cosine(placed) <= cap:
+            return placed
+        # The words could not be fitted under the cap: spread them again.
+        spread = smooth_max(num_classes, dims, initial=placed, verbose=False)
+        return spread if largest_cosine(spread) <= cap else plain
 
 
 def _capped_embedding(
