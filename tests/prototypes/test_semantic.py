@@ -118,7 +118,7 @@ def test_semantic_priors_follow_real_word_similarity(bundled_words, dims):
     placed = semantic.semantic_prototypes(GROUPED_NAMES, bundled_words, dims, seed=0)
     plain = geometry.hyperspherical(len(GROUPED_NAMES), dims, seed=0)
     assert semantic.rank_correlation(placed, vectors) >= 0.5
-    assert largest_cosine(placed) <= largest_cosine(plain) + 0.04 + 1e-3
+    assert largest_cosine(placed) <= largest_cosine(plain) + 0.04
     np.testing.assert_allclose(np.linalg.norm(placed, axis=1), 1.0, atol=1e-12)
 
 
@@ -129,7 +129,7 @@ def test_semantic_priors_on_synthetic_groups():
     vectors = np.repeat(centres, 4, axis=0) + 0.3 * rng.standard_normal((20, 30))
     placed = semantic.semantic_prototypes(None, vectors, 6, seed=0)  # K > 2D
     plain = geometry.hyperspherical(20, 6, seed=0)
-    assert largest_cosine(placed) <= largest_cosine(plain) + 0.04 + 1e-3
+    assert largest_cosine(placed) <= largest_cosine(plain) + 0.04
     # Every class's nearest prototype lies in its own group (measured: 20 of
     # 20, against 3 of 20 without priors), and a group's prototypes are
     # closer to each other than to the rest (gap 0.37, against -0.01).
