@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from keras_hpn.prototypes import fields
 from keras_hpn.prototypes.validation import check_size
 
 # Spans up to this many words are enumerated to find their minimum weight.
@@ -432,124 +433,6 @@ def _minimum_weight(basis: tuple[int, ...], length: int) -> int:
     return int(weights.min())
 
 
-def _gf2_multiply_mod(first: int, second: int, modulus: int, degree: int) -> int:
-    result = 0
-    while second:
-        if second & 1:
-            result ^= first
-        second >>= 1
-        first <<= 1
-        if first >> degree & 1:
-            first ^= modulus
-    return result
-
-
-def _gf2_power_mod(exponent: int, modulus: int, degree: int) -> int:
-    result, base = 1, 2  # the polynomial x
-    while exponent:
-        if exponent & 1:
-            result = _gf2_multiply_mod(result, base, modulus, degree)
-        base = _gf2_multiply_mod(base, base, modulus, degree)
-        exponent >>= 1
-    return result
-
-
-@functools.lru_cache(maxsize=16)
-def primitive_polynomial(degree: int) -> int:
-    """The smallest primitive polynomial of `degree` over GF(2), as bits.
-
-    Bit `i` holds the coefficient of `x^i`; `x` has multiplicative order
-    `2^degree - 1` modulo the polynomial.
-
-    Args:
-        degree: from 2 to 16.
-
-    Returns:
-        The polynomial as an int.
-
-    Example:
-
-    ```python
-    >>> bin(primitive_polynomial(6))  # x^6 + x + 1
-    '0b1000011'
-    ```
-    """
-    degree = check_size(degree, "degree", 2)
-    order = (1 << degree) - 1
-    primes = [q for q in range(2, order + 1) if order % q == 0 and _is_prime(q)]
-    for candidate in range((1 << degree) | 1, 1 << (degree + 1), 2):
-        if _gf2_power_mod(order, candidate, degree) == 1 and all(
-            _gf2_power_mod(order // q, candidate, degree) != 1 for q in primes
-        ):
-            return candidate
-    raise AssertionError(f"no primitive polynomial of degree {degree}")
-
-
-def _is_prime(value: int) -> bool:
-    return value > 1 and all(value % q for q in range(2, math.isqrt(value) + 1))
-
-
-def _gf2_polynomial_multiply(first: int, second: int) -> int:
-    result = 0
-    while second:
-        if second & 1:
-            result ^= first
-        second >>= 1
-        first <<= 1
-    return result
-
-
-def _minimal_polynomial(coset: tuple[int, ...], exp: list[int], degree: int) -> int:
-    """Product of (x - alpha^c) over the cyclotomic coset, a GF(2) polynomial."""
-    # Coefficients live in GF(2^m) (ints), lowest degree first.
-    coefficients = [1]
-    for power in coset:
-        root = exp[power]
-        shifted = [0, *coefficients]
-        for index, value in enumerate(coefficients):
-            shifted[index] ^= _gf2_multiply_mod(
-                value, root, primitive_polynomial(degree), degree
-            )
-        coefficients = shifted
-    assert all(value in (0, 1) for value in coefficients)
-    return sum(value << index for index, value in enumerate(coefficients))
-
-
-def _cyclotomic_cosets(degree: int) -> list[tuple[int, ...]]:
-    order = (1 << degree) - 1
-    seen: set[int] = set()
-    cosets = []
-    for start in range(1, order):
-        if start in seen:
-            continue
-        coset, power = [], start
-        while power not in coset:
-            coset.append(power)
-            power = power * 2 % order
-        seen.update(coset)
-        cosets.append(tuple(coset))
-    return cosets
-
-
-class _Basis:
-    """Rows of GF(2) bit vectors kept in insertion order, with a reduced copy."""
-
-    def __init__(self) -> None:
-        self.rows: list[int] = []
-        self._pivots: dict[int, int] = {}
-
-    def add(self, row: int) -> bool:
-        reduced = row
-        while reduced:
-            top = reduced.bit_length() - 1
-            if top not in self._pivots:
-                self._pivots[top] = reduced
-                self.rows.append(row)
-                return True
-            reduced ^= self._pivots[top]
-        return False
-
-
 def _extend(row: int, length: int) -> int:
     return row | ((row.bit_count() & 1) << length)
 
@@ -557,23 +440,9 @@ def _extend(row: int, length: int) -> int:
 @functools.lru_cache(maxsize=16)
 def _bch_chain(degree: int) -> tuple[BinaryCode, ...]:
     order = (1 << degree) - 1
-    modulus = primitive_polynomial(degree)
-    exp = [1]
-    for _ in range(order - 1):
-        exp.append(_gf2_multiply_mod(exp[-1], 2, modulus, degree))
-    cosets = sorted(_cyclotomic_cosets(degree), key=min)
-    # Zeros = the first t cosets: alpha^1 .. alpha^(delta - 1) with delta the
-    # smallest power left out, the designed distance (BCH bound).
-    generators, generator = [], 1
-    for count, coset in enumerate(cosets, start=1):
-        generator = _gf2_polynomial_multiply(
-            generator, _minimal_polynomial(coset, exp, degree)
-        )
-        designed = min(cosets[count]) if count < len(cosets) else order
-        generators.append((designed, order - (generator.bit_length() - 1), generator))
-    basis = _Basis()
+    basis = fields.Basis()
     codes = []
-    for designed, dimension, generator in reversed(generators):
+    for designed, dimension, generator in reversed(fields.bch_generators(degree)):
         if dimension > MAX_DIMENSION:
             break
         for shift in range(dimension):
@@ -627,35 +496,10 @@ def _golay() -> BinaryCode:
     return BinaryCode("Golay", 24, 4096, _minimum_weight(rows, 24), 12, "", rows)
 
 
-@functools.lru_cache(maxsize=4)
-def _trace_table(ring_degree: int) -> np.ndarray:
-    """`T(xi^t)` for t < 2^r - 1 + r over GR(4, r), xi a root of the Hensel lift."""
-    binary = primitive_polynomial(ring_degree)
-    coefficients = np.array(
-        [(binary >> i) & 1 for i in range(ring_degree + 1)], dtype=np.int64
-    )
-    # Graeffe: h(x^2) = (-1)^r f(x) f(-x) lifts f to Z4 with the same roots' squares.
-    alternating = coefficients * (-1) ** np.arange(ring_degree + 1)
-    lifted = (np.convolve(coefficients, alternating) * (-1) ** ring_degree)[::2] % 4
-    companion = np.zeros((ring_degree, ring_degree), dtype=np.int64)
-    companion[1:, :-1] = np.eye(ring_degree - 1, dtype=np.int64)
-    companion[:, -1] = -lifted[:-1] % 4
-    order = (1 << ring_degree) - 1
-    traces = np.empty(order + ring_degree, dtype=np.int64)
-    power = np.eye(ring_degree, dtype=np.int64)
-    for t in range(traces.size):
-        if t == order:
-            # xi has order 2^r - 1 in the ring: the lift is basic primitive.
-            assert np.array_equal(power, np.eye(ring_degree, dtype=np.int64))
-        traces[t] = np.trace(power) % 4
-        power = power @ companion % 4
-    return traces
-
-
 def _kerdock_quaternary(degree: int, count: int) -> np.ndarray:
     """The first `count` words of the Z4 Kerdock code of binary length 2^degree."""
     ring_degree = degree - 1
-    traces = _trace_table(ring_degree)
+    traces = fields.ring_traces(ring_degree)
     order = (1 << ring_degree) - 1
     shifts = np.stack([traces[i : i + order] for i in range(ring_degree)])
     index = np.arange(count)

@@ -15,8 +15,6 @@ Two optimisers live here:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from keras_hpn.prototypes import blocks
@@ -48,10 +46,6 @@ POLISH_BETAS = (1e4, 1e6)
 POLISH_RATES = (2e-4, 1e-6)
 # The polish runs while its work stays below this (K = 1,000, D = 64: 33 steps).
 POLISH_WORK = 3e10
-
-# A function of the points (K, D) returning (gradient (K, D), value): an extra
-# term that the optimiser minimises next to the smooth maximum.
-ExtraObjective = Callable[[np.ndarray], tuple[np.ndarray, float]]
 
 
 def _initial(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
@@ -210,7 +204,6 @@ def smooth_max(
     restarts: int | None = None,
     verbose: bool | None = None,
     initial: np.ndarray | None = None,
-    extra_objective: ExtraObjective | None = None,
     backend: str = "numpy",
 ) -> np.ndarray:
     """Minimises a smooth maximum of all pairwise cosines with annealing.
@@ -244,9 +237,6 @@ def smooth_max(
         initial: optional starting points of shape `(num_classes, dims)`
             (then `restarts` is 1 and `seed` is unused); the result is never
             worse than this start.
-        extra_objective: optional function of the points returning
-            `(gradient, value)` of a term minimised next to the smooth
-            maximum; the last iterate is returned then, without polish.
         backend: `"numpy"` (default) or `"jax"` (needs `jax`; runs the
             annealing on JAX's default device, e.g. a GPU).
 
@@ -273,11 +263,6 @@ def smooth_max(
     if backend not in BACKENDS:
         raise ValueError(
             f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
-        )
-    if backend == "jax" and extra_objective is not None:
-        raise ValueError(
-            "`extra_objective` is a numpy function and runs with backend='numpy' "
-            "only. Received backend='jax'."
         )
     if initial is not None:
         start = check_prototypes(initial, "initial")
@@ -309,12 +294,8 @@ def smooth_max(
         best, last = jax_backend.anneal(starts, schedule, bar)
     else:
         with blocks.deterministic():
-            best, last = _anneal(starts, schedule, np.float32, extra_objective, bar)
+            best, last = _anneal(starts, schedule, np.float32, bar)
     bar.close()
-    if extra_objective is not None:
-        # With an extra term the last iterate balances both; the best-by-max
-        # iterate would ignore the extra term.
-        return _normalised(last[0])
     candidates = np.concatenate([best, last])
     if initial is not None:
         candidates = np.concatenate([candidates, starts])
@@ -360,7 +341,7 @@ def polish(points: np.ndarray, *, steps: int = 500) -> np.ndarray:
     schedule = _schedule(steps, POLISH_BETAS, POLISH_RATES)
     bar = ProgressBar(steps, "polishing", enabled=False)
     with blocks.deterministic():
-        best, _ = _anneal(stack, schedule, np.float64, None, bar, include_start=True)
+        best, _ = _anneal(stack, schedule, np.float64, bar, include_start=True)
     return best if array.ndim == 3 else best[0]
 
 
@@ -427,16 +408,10 @@ def default_polish_steps(num_classes: int, dims: int, count: int = POLISHED) -> 
     return int(min(500, POLISH_WORK // work))
 
 
-def _normalised(points: np.ndarray) -> np.ndarray:
-    points = points.astype(np.float64)
-    return points / np.linalg.norm(points, axis=1, keepdims=True)
-
-
 def _anneal(
     starts: np.ndarray,
     schedule: dict[str, np.ndarray],
     dtype: type,
-    extra_objective: ExtraObjective | None,
     bar: ProgressBar,
     *,
     include_start: bool = False,
@@ -460,9 +435,6 @@ def _anneal(
         if better.any():
             best[better] = points[better]
             best_value[better] = value[better]
-        if extra_objective is not None:
-            for index in range(restarts):
-                grad[index] += extra_objective(points[index].astype(np.float64))[0]
         # Only the tangential part moves a point on the sphere.
         grad -= np.sum(grad * points, axis=2, keepdims=True) * points
         first *= decay1

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import codes
+from keras_hpn.prototypes import codes, fields
 
 
 def pairwise_distances(words):
@@ -16,7 +16,7 @@ def pairwise_distances(words):
 def test_primitive_polynomial_generates_the_whole_field(degree):
     # A linear feedback shift register with a primitive polynomial runs
     # through all 2^m - 1 non-zero states before it repeats.
-    modulus = codes.primitive_polynomial(degree)
+    modulus = fields.primitive_polynomial(degree)
     assert modulus >> degree == 1 and modulus & 1
     state, seen = 1, set()
     while state not in seen:
