@@ -272,15 +272,17 @@ def smooth_max(
                 f"Received shape {start.shape}."
             )
         starts = start[None]
+        restarts = 1
     else:
         if restarts is None:
             restarts = default_restarts(num_classes, dims)
         restarts = check_size(restarts, "restarts", 1)
-        check_memory(
-            memory_bytes(num_classes, dims, restarts),
-            f"Placing num_classes={num_classes} prototypes in dims={dims} "
-            f"with {restarts} restart(s)",
-        )
+    check_memory(
+        memory_bytes(num_classes, dims, restarts),
+        f"Placing num_classes={num_classes} prototypes in dims={dims} "
+        f"with {restarts} restart(s)",
+    )
+    if initial is None:
         starts = _initial(restarts * num_classes, dims, seed).reshape(
             restarts, num_classes, dims
         )
@@ -296,13 +298,14 @@ def smooth_max(
         with blocks.deterministic():
             best, last = _anneal(starts, schedule, np.float32, bar)
     bar.close()
-    candidates = np.concatenate([best, last])
-    if initial is not None:
-        candidates = np.concatenate([candidates, starts])
+    kinds = [best, last] if initial is None else [best, last, starts]
     with blocks.deterministic():
-        values = np.array([largest_cosine(c) for c in candidates])
-        order = np.argsort(values, kind="stable")
-        chosen = candidates[order[: min(POLISHED, starts.shape[0])]]
+        values = np.array([[largest_cosine(p) for p in kind] for kind in kinds])
+        # Per start the better of its best and last iterate, then the best starts.
+        pick = values.argmin(axis=0)
+        finals = np.stack([kinds[k][r] for r, k in enumerate(pick)])
+        order = np.argsort(values.min(axis=0), kind="stable")
+        chosen = finals[order[:POLISHED]]
         polish_steps = default_polish_steps(num_classes, dims, len(chosen))
         if polish_steps:
             chosen = polish(chosen, steps=polish_steps)
