@@ -1,9 +1,13 @@
 """Prototype geometry on the unit hypersphere, in numpy (no Keras import)."""
 
+from keras_hpn.prototypes.bounds import levenshtein_bound, levenshtein_cosine
+from keras_hpn.prototypes.constructions import best_construction
 from keras_hpn.prototypes.geometry import (
+    Placement,
     cross_polytope,
     hyperspherical,
     multitask,
+    place,
     random_rotation,
     simplex,
 )
@@ -24,7 +28,9 @@ from keras_hpn.prototypes.separation import (
 from keras_hpn.prototypes.validation import check_prototypes
 
 __all__ = [
+    "Placement",
     "Separation",
+    "best_construction",
     "check_prototypes",
     "class_vectors",
     "cross_polytope",
@@ -32,10 +38,13 @@ __all__ = [
     "hyperspherical",
     "known_optimum",
     "largest_cosine",
+    "levenshtein_bound",
+    "levenshtein_cosine",
     "load_prototypes",
     "load_word_vectors",
     "lower_bound",
     "multitask",
+    "place",
     "random_rotation",
     "rank_correlation",
     "save_prototypes",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from keras_hpn.prototypes.geometry import METHODS, hyperspherical
+from keras_hpn.prototypes.geometry import METHODS, place
 from keras_hpn.prototypes.io import save_prototypes
 from keras_hpn.prototypes.semantic import semantic_prototypes
 from keras_hpn.prototypes.separation import separation
@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--method",
         choices=METHODS,
         default="auto",
-        help="placement without priors (auto: closed form where known)",
+        help="placement without priors (auto: the best of the closed forms, "
+        "codes and the optimiser)",
     )
     parser.add_argument("--steps", type=int, help="optimisation steps")
     parser.add_argument(
@@ -58,8 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--semantic-weight",
         type=float,
-        default=0.2,
-        help="weight of the ranking loss for semantic priors (0.2)",
+        default=0.04,
+        help="semantic priors: largest cosine they may add to the placement "
+        "without priors (0.04)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar on long runs"
@@ -115,11 +117,12 @@ def run(args: argparse.Namespace) -> int:
                 verbose=verbose,
             )
             method = "semantic"
+            result = prototypes
         else:
             num_classes = len(names) if names is not None else args.classes
             if num_classes is None:
                 raise ValueError("Give `--classes` or `--names`.")
-            prototypes = hyperspherical(
+            result = place(
                 num_classes,
                 args.dims,
                 seed=args.seed,
@@ -129,12 +132,12 @@ def run(args: argparse.Namespace) -> int:
             )
             method = args.method
         save_prototypes(
-            args.out, prototypes, class_names=names, method=method, seed=args.seed
+            args.out, result, class_names=names, method=method, seed=args.seed
         )
     except (ValueError, OSError) as error:
         print(f"keras-hpn prototypes: error: {error}", file=sys.stderr)
         return 2
-    print(separation(prototypes))
+    print(separation(result, method="semantic" if args.word_vectors else None))
     print(f"saved to {args.out}")
     return 0
 

@@ -7,16 +7,32 @@ Where the best placement is known it is built in closed form:
 * `num_classes <= 2 * dims`: a subset of the cross-polytope `{+e_i, -e_i}`,
   largest cosine `0`.
 
-Beyond that (the open Tammes problem) the prototypes are optimised.
+Beyond that (the open Tammes problem) `method="auto"` compares the codes and
+exact configurations of `keras_hpn.prototypes.constructions` with the
+optimiser of `keras_hpn.prototypes.optimize` and keeps the best; `place`
+tells which one won.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.prototypes import blocks, constructions, optimize
+from keras_hpn.prototypes.bounds import lower_bound
+from keras_hpn.prototypes.validation import check_memory, check_size
 
-METHODS = ("auto", "simplex", "cross_polytope", "optimize", "hpn")
+METHODS = ("auto", "simplex", "cross_polytope", "code", "optimize", "hpn")
+# Optimiser work (K^2 (D + 16) steps multiply-adds) that `auto` always spends
+# to compare with a code (about 10 s on 2 cores), and the most it ever spends.
+AUTO_CHEAP_WORK = 3e10
+AUTO_MAX_WORK = 1e12
+# Above AUTO_CHEAP_WORK a code wins without a run when its 1 - cosine reaches
+# this share of the bound's: measured, the optimiser reached 0.89 to 0.955.
+CODE_WINS_SHARE = 0.95
+# Tolerance for "the construction meets the lower bound": it is optimal.
+_OPTIMAL_TOLERANCE = 1e-9
 
 
 def random_rotation(dims: int, seed: int | None = None) -> np.ndarray:
@@ -124,6 +140,34 @@ def cross_polytope(
     return _rotate(vertices, seed)
 
 
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Prototypes with a record of how they were made (see `place`).
+
+    Attributes:
+        prototypes: float64 array `(num_classes, dims)` with unit rows.
+        method: the method that produced them: `"simplex"`,
+            `"cross_polytope"`, `"code"`, `"code+optimize"` (a code polished
+            by the optimiser), `"optimize"` or `"hpn"`.
+        construction: the code or configuration used, e.g.
+            `"extended BCH [64, 10, 28]"`; `None` for the other methods.
+        candidates: what `method="auto"` compared, name -> largest cosine
+            (guaranteed for constructions, measured for optimiser runs).
+    """
+
+    prototypes: np.ndarray
+    method: str
+    construction: str | None = None
+    candidates: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        """`method`, with the construction in parentheses where there is one."""
+        if self.construction is None:
+            return self.method
+        return f"{self.method} ({self.construction})"
+
+
 def hyperspherical(
     num_classes: int,
     dims: int,
@@ -132,28 +176,51 @@ def hyperspherical(
     method: str = "auto",
     steps: int | None = None,
     verbose: bool | None = None,
+    backend: str = "numpy",
 ) -> np.ndarray:
     """Spreads `num_classes` prototypes as uniformly as possible over the sphere.
 
     "As uniformly as possible" means: the largest cosine between two
-    prototypes is as low as it can be made.
+    prototypes is as low as it can be made. `place` takes the same arguments
+    and also tells which method won.
+
+    The numpy path returns identical prototypes for the same arguments and
+    seed on any machine with the same CPU instruction set, whatever its
+    number of cores or BLAS threads; a different CPU (other BLAS kernels) or
+    `backend="jax"` may round differently and end in a different, equally
+    good placement.
 
     Args:
         num_classes: number of classes `K`, at least 2.
         dims: dimensionality `D` of the output space, at least 2.
-        seed: seed for the random rotation or initialisation; the same
-            arguments and seed always give the same prototypes.
+        seed: seed for the random rotation or initialisation.
         method: `"auto"` (default) uses the exact optimum where it is known
-            (`"simplex"` for `K <= D + 1`, `"cross_polytope"` for `K <= 2D`)
-            and `"optimize"` elsewhere; `"hpn"` runs the optimiser of the
-            paper (SGD on the mean row maximum of the cosine matrix).
+            (`"simplex"` for `K <= D + 1`, `"cross_polytope"` for `K <= 2D`,
+            a proven optimal configuration such as the roots of E8), and
+            elsewhere compares the best code (`"code"`) with the optimiser
+            (`"optimize"`, also started from the code) and keeps the lowest
+            largest cosine. Where a code exists, a long optimiser run (more
+            than `AUTO_CHEAP_WORK` multiply-adds) is skipped when the code is
+            within `CODE_WINS_SHARE` of the lower bound (measured: the
+            optimiser does not get that close) and always above
+            `AUTO_MAX_WORK` (minutes on a CPU). `"code"` uses the best
+            binary code or lattice configuration of
+            `keras_hpn.prototypes.constructions`; `"hpn"` runs the optimiser
+            of the paper (SGD on the mean row maximum of the cosine matrix).
         steps: number of optimisation steps for `"optimize"` and `"hpn"`;
             `None` uses the method's default.
         verbose: progress bar on stderr for `"optimize"`; `None` shows it only
             for long runs (see `optimize.smooth_max`).
+        backend: `"numpy"` or `"jax"` for the optimiser (see
+            `optimize.smooth_max`).
 
     Returns:
         Float64 numpy array of shape `(num_classes, dims)` with unit rows.
+
+    Raises:
+        ValueError: for bad sizes or method, for `method="code"` where no
+            code has `num_classes` words in `dims` dimensions, and up front
+            where the placement would not fit in the memory available.
 
     Example:
 
@@ -168,30 +235,151 @@ def hyperspherical(
     References:
         Mettes, van der Pol, Snoek. Hyperspherical Prototype Networks.
         NeurIPS 2019.
+        Lindstroem, Rodriguez-Galvez, Thobaben, Skoglund. A coding-theoretic
+        analysis of hyperspherical prototypical learning geometry. GRaM
+        workshop, ICML 2024 (binary codes as prototypes).
+    """
+    return place(
+        num_classes,
+        dims,
+        seed=seed,
+        method=method,
+        steps=steps,
+        verbose=verbose,
+        backend=backend,
+    ).prototypes
+
+
+def place(
+    num_classes: int,
+    dims: int,
+    *,
+    seed: int | None = None,
+    method: str = "auto",
+    steps: int | None = None,
+    verbose: bool | None = None,
+    backend: str = "numpy",
+) -> Placement:
+    """`hyperspherical`, returning a `Placement` that records the winning method.
+
+    Args:
+        num_classes: number of classes `K`, at least 2.
+        dims: dimensionality `D`, at least 2.
+        seed: seed for the random rotation or initialisation.
+        method: see `hyperspherical`.
+        steps: see `hyperspherical`.
+        verbose: see `hyperspherical`.
+        backend: see `hyperspherical`.
+
+    Returns:
+        A `Placement`.
+
+    Example:
+
+    ```python
+    >>> placement = place(1000, 64, seed=0)
+    >>> placement.method, placement.construction
+    ('code', 'extended BCH [64, 10, 28]')
+    ```
     """
     num_classes, dims = _check_sizes(num_classes, dims)
     if method not in METHODS:
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
         )
+    check_memory(
+        # The prototypes, their rotation and the code words, in float64.
+        4 * 8 * num_classes * dims,
+        f"Placing num_classes={num_classes} prototypes in dims={dims}",
+    )
+    with blocks.deterministic():
+        return _place(num_classes, dims, seed, method, steps, verbose, backend)
+
+
+def _place(
+    num_classes: int,
+    dims: int,
+    seed: int | None,
+    method: str,
+    steps: int | None,
+    verbose: bool | None,
+    backend: str,
+) -> Placement:
     if method == "auto":
         if num_classes <= dims + 1:
             method = "simplex"
         elif num_classes <= 2 * dims:
             method = "cross_polytope"
-        else:
-            method = "optimize"
     if method == "simplex":
-        return simplex(num_classes, dims, seed=seed)
+        return Placement(simplex(num_classes, dims, seed=seed), "simplex")
     if method == "cross_polytope":
-        return cross_polytope(num_classes, dims, seed=seed)
-    from keras_hpn.prototypes import optimize
-
+        return Placement(cross_polytope(num_classes, dims, seed=seed), "cross_polytope")
     if method == "hpn":
-        return optimize.hpn_sgd(num_classes, dims, seed=seed, steps=steps)
-    return optimize.smooth_max(
-        num_classes, dims, seed=seed, steps=steps, verbose=verbose
+        return Placement(
+            optimize.hpn_sgd(num_classes, dims, seed=seed, steps=steps), "hpn"
+        )
+    if method == "code":
+        best = constructions.best_construction(num_classes, dims)
+        return Placement(_rotate(best.build(), seed), "code", best.name)
+    if method == "optimize":
+        return Placement(
+            optimize.smooth_max(
+                num_classes,
+                dims,
+                seed=seed,
+                steps=steps,
+                verbose=verbose,
+                backend=backend,
+            ),
+            "optimize",
+        )
+    return _auto(num_classes, dims, seed, steps, verbose, backend)
+
+
+def _auto(
+    num_classes: int,
+    dims: int,
+    seed: int | None,
+    steps: int | None,
+    verbose: bool | None,
+    backend: str,
+) -> Placement:
+    found = constructions.constructions(num_classes, dims)
+    candidates: dict[str, float] = {}
+    if found:
+        best = found[0]
+        candidates[f"code: {best.name}"] = best.largest_cosine
+        bound = lower_bound(num_classes, dims)
+        run_steps = optimize.default_steps(num_classes) if steps is None else steps
+        work = num_classes**2 * (dims + 16) * run_steps
+        share = (1.0 - best.largest_cosine) / (1.0 - bound)
+        if (
+            best.optimal
+            or best.largest_cosine <= bound + _OPTIMAL_TOLERANCE
+            or work > AUTO_MAX_WORK
+            or (work > AUTO_CHEAP_WORK and share >= CODE_WINS_SHARE)
+        ):
+            return Placement(_rotate(best.build(), seed), "code", best.name, candidates)
+    optimised = optimize.smooth_max(
+        num_classes, dims, seed=seed, steps=steps, verbose=verbose, backend=backend
     )
+    candidates["optimize"] = optimize.largest_cosine(optimised)
+    winner = Placement(optimised, "optimize", None, candidates)
+    if not found:
+        return winner
+    code_points = best.build()
+    # Measured: the first K words may do better than the code's guarantee.
+    measured = polished = optimize.largest_cosine(code_points)
+    polish_steps = optimize.default_polish_steps(num_classes, dims, count=1)
+    if polish_steps:
+        code_points = optimize.polish(code_points, steps=polish_steps)
+        polished = optimize.largest_cosine(code_points)
+        candidates[f"code+optimize: {best.name}"] = polished
+    if polished < candidates["optimize"]:
+        # The polish never ends above its start; it counts if it went lower.
+        name = "code+optimize" if polished < measured else "code"
+        return Placement(_rotate(code_points, seed), name, best.name, candidates)
+    return winner
 
 
 def multitask(

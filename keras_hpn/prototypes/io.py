@@ -2,8 +2,9 @@
 
 The file holds three arrays and nothing that needs pickle: `prototypes`
 (float64, `(num_classes, dims)`), `class_names` (unicode, `(num_classes,)`,
-empty strings when unnamed) and `metadata` (a JSON string: method, seed,
-dims, num_classes, separation statistics, package version).
+empty strings when unnamed) and `metadata` (a JSON string: method asked
+for, method that won and the construction it used, seed, dims, num_classes,
+separation statistics with the lower bound and the gap, package version).
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def save_prototypes(
 
     Args:
         path: destination; numpy adds `.npz` if it is missing.
-        prototypes: array-like of shape `(num_classes, dims)`; rows are
-            normalised to unit length before saving.
+        prototypes: array-like of shape `(num_classes, dims)` (rows are
+            normalised to unit length before saving), or a `Placement` from
+            `place`, whose winning method and construction are recorded as
+            `method_used` and `construction`.
         class_names: optional names, one per prototype.
-        method: how the prototypes were made (e.g. `"auto"`, `"semantic"`).
+        method: the method asked for (e.g. `"auto"`, `"semantic"`).
         seed: the seed used, if any.
 
     Returns:
@@ -53,6 +56,10 @@ def save_prototypes(
     0.0
     ```
     """
+    method_used = construction = None
+    if hasattr(prototypes, "prototypes") and hasattr(prototypes, "construction"):
+        method_used, construction = prototypes.method, prototypes.construction
+        prototypes = prototypes.prototypes
     points = check_prototypes(prototypes)
     num_classes, dims = points.shape
     if class_names is None:
@@ -69,12 +76,15 @@ def save_prototypes(
         "num_classes": num_classes,
         "dims": dims,
         "method": method,
+        "method_used": method_used,
+        "construction": construction,
         "seed": None if seed is None else int(seed),
         "largest_cosine": None if summary is None else summary.largest_cosine,
         "smallest_angle": None if summary is None else summary.smallest_angle,
         "mean_nearest_cosine": None if summary is None else summary.mean_nearest_cosine,
         "optimum": None if summary is None else summary.optimum,
         "lower_bound": None if summary is None else summary.lower_bound,
+        "gap": None if summary is None else summary.gap,
         "keras_hpn_version": __version__,
     }
     np.savez(

@@ -2,94 +2,56 @@
 
 Two optimisers live here:
 
-* `smooth_max`, the default of `hyperspherical(method="auto")` above
-  `2 * dims` classes: it minimises a log-sum-exp (smooth maximum) of all
-  pairwise cosines whose temperature is annealed towards the hard maximum,
-  with Adam steps on the sphere, a few restarts for small problems and the
-  cosine matrix processed in row blocks so that memory stays linear in `K`.
+* `smooth_max`, used by `hyperspherical(method="optimize")` and by
+  `method="auto"` where no code wins: it minimises a log-sum-exp (smooth
+  maximum) of all pairwise cosines whose temperature is annealed towards the
+  hard maximum, with Adam steps on the sphere, many restarts for small
+  problems (the landscape has many local optima) and a float64 polish of the
+  best ones; the cosine matrix is processed in row blocks so that memory stays
+  linear in `K`. With `backend="jax"` the annealing runs through `jax.numpy`
+  on whatever device JAX sees.
 * `hpn_sgd`, the optimiser of the paper, kept for users who want the original.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
+from keras_hpn.prototypes import blocks
+from keras_hpn.prototypes.blocks import largest_cosine, nearest_cosines
 from keras_hpn.prototypes.progress import ProgressBar
-from keras_hpn.prototypes.validation import check_prototypes, check_size
+from keras_hpn.prototypes.validation import check_memory, check_prototypes, check_size
 
-# Bytes of one row block of the cosine matrix; bounds the optimiser's memory.
-BLOCK_BYTES = 64 * 2**20
-# Above this many classes the cosine blocks are computed in float32 (faster);
-# the best iterate is always re-measured in float64.
-FLOAT32_ABOVE = 256
+__all__ = [
+    "BACKENDS",
+    "default_polish_steps",
+    "default_restarts",
+    "default_steps",
+    "hpn_sgd",
+    "hpn_sgd_from",
+    "largest_cosine",
+    "nearest_cosines",
+    "polish",
+    "smooth_max",
+]
 
-# A function of the points (K, D) returning (gradient (K, D), value): an extra
-# term that the optimiser minimises next to the smooth maximum.
-ExtraObjective = Callable[[np.ndarray], tuple[np.ndarray, float]]
+BACKENDS = ("numpy", "jax")
+# Work (multiply-adds, exponentials counted as 16) that the restarts of one
+# run share: 32 restarts for 100 classes in 10 or 25 dims, 1 from 600 classes.
+RESTART_WORK = 2e10
+MAX_RESTARTS = 32
+# Restarts polished in float64, and the polish's annealing schedule.
+POLISHED = 4
+POLISH_BETAS = (1e4, 1e6)
+POLISH_RATES = (2e-4, 1e-6)
+# The polish runs while its work stays below this (K = 1,000, D = 64: 33 steps).
+POLISH_WORK = 3e10
 
 
 def _initial(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     points = rng.standard_normal((num_classes, dims))
     return points / np.linalg.norm(points, axis=1, keepdims=True)
-
-
-def _block_rows(num_classes: int, itemsize: int) -> int:
-    return max(1, min(num_classes, BLOCK_BYTES // (itemsize * num_classes)))
-
-
-def largest_cosine(prototypes: np.ndarray) -> float:
-    """Largest cosine between two distinct rows of a unit-row matrix.
-
-    The cosine matrix is computed in row blocks, so that memory stays linear in
-    the number of rows (10,000 prototypes need no 800 MB matrix).
-
-    Args:
-        prototypes: float array of shape `(num_classes, dims)` with unit rows.
-
-    Returns:
-        The largest off-diagonal entry of `prototypes @ prototypes.T`.
-
-    Example:
-
-    ```python
-    >>> largest_cosine(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]))
-    0.0
-    ```
-    """
-    return float(nearest_cosines(prototypes).max())
-
-
-def nearest_cosines(prototypes: np.ndarray) -> np.ndarray:
-    """Cosine of each row to its nearest other row, computed in row blocks.
-
-    Args:
-        prototypes: float array of shape `(num_classes, dims)` with unit rows,
-            at least 2 rows.
-
-    Returns:
-        Float64 array of shape `(num_classes,)`.
-
-    Example:
-
-    ```python
-    >>> nearest_cosines(np.array([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]]))
-    array([ 0.6,  0.6, -0.6])
-    ```
-    """
-    points = np.asarray(prototypes, dtype=np.float64)
-    num_classes = points.shape[0]
-    block = _block_rows(num_classes, 8)
-    nearest = np.empty(num_classes)
-    for start in range(0, num_classes, block):
-        stop = min(start + block, num_classes)
-        gram = points[start:stop] @ points.T
-        local = np.arange(stop - start)
-        gram[local, local + start] = -np.inf
-        nearest[start:stop] = gram.max(axis=1)
-    return nearest
 
 
 def hpn_sgd(
@@ -179,7 +141,7 @@ def hpn_sgd_from(
 
 
 def default_steps(num_classes: int) -> int:
-    """Default number of `smooth_max` steps for `num_classes` prototypes.
+    """Default number of `smooth_max` annealing steps for `num_classes` prototypes.
 
     1,500 steps up to 256 classes, 1,200 up to 3,000 classes; above, a step
     costs `O(K^2 D)` and the default shrinks with `K^2` (10,000 classes: 108
@@ -205,6 +167,34 @@ def default_steps(num_classes: int) -> int:
     return max(100, int(1200 * (3000 / num_classes) ** 2))
 
 
+def default_restarts(num_classes: int, dims: int) -> int:
+    """Default number of independent `smooth_max` starts.
+
+    As many runs of `default_steps` as fit a fixed amount of work
+    (`RESTART_WORK` multiply-adds, an exponential counted as 16), between 1
+    and 32: 32 for 100 classes in 10 or 25 dims, 5 for 300 classes in 16
+    dims, 1 from about 600 classes.
+
+    Args:
+        num_classes: number of prototypes `K`.
+        dims: dimensionality `D`.
+
+    Returns:
+        The number of starts.
+
+    Example:
+
+    ```python
+    >>> default_restarts(100, 10), default_restarts(100, 25)
+    (32, 32)
+    >>> default_restarts(300, 16), default_restarts(1000, 64)
+    (5, 1)
+    ```
+    """
+    work = num_classes**2 * (dims + 16) * default_steps(num_classes)
+    return int(min(MAX_RESTARTS, max(1, RESTART_WORK // work)))
+
+
 def smooth_max(
     num_classes: int,
     dims: int,
@@ -214,7 +204,7 @@ def smooth_max(
     restarts: int | None = None,
     verbose: bool | None = None,
     initial: np.ndarray | None = None,
-    extra_objective: ExtraObjective | None = None,
+    backend: str = "numpy",
 ) -> np.ndarray:
     """Minimises a smooth maximum of all pairwise cosines with annealing.
 
@@ -223,27 +213,32 @@ def smooth_max(
     `beta` grows geometrically from 10 to 10,000 during the run: early steps
     spread all points, late steps push apart only the closest pairs. Steps are
     Adam updates of the tangential gradient (rows renormalised after each
-    step) with a learning rate that decays geometrically from 0.05 to 0.0002.
-    For up to 256 classes two independent starts run side by side and the best
-    is kept (the landscape has many local optima of slightly different
-    height). The best iterate seen is returned. The cosine matrix is handled
-    in row blocks of at most 64 MB, so 10,000 classes fit in well under 2 GB.
+    step) in float32, with a learning rate that decays geometrically from
+    0.05 to 0.0002. Independent starts run side by side (see
+    `default_restarts`); the best iterate of each is measured in float64 and
+    the best few are polished (`polish`). The cosine matrix is handled in row
+    blocks of at most 64 MB, so 10,000 classes fit in well under 2 GB.
+
+    The numpy path gives the same prototypes for the same arguments on any
+    machine with the same CPU kernels, whatever its number of cores or BLAS
+    threads (BLAS runs single-threaded on a fixed partition of the work).
+    A run with `backend="jax"` follows the same steps but rounds differently
+    (and differently on each device): it is not bit-identical to numpy.
 
     Args:
         num_classes: number of prototypes `K`, at least 2.
         dims: dimensionality `D`, at least 2.
-        seed: seed of the Gaussian initialisation; the same arguments and
-            seed give identical prototypes.
-        steps: number of steps; `None` uses `default_steps(num_classes)`.
-        restarts: number of independent starts; `None` uses 2 for up to 256
-            classes and 1 above.
+        seed: seed of the Gaussian initialisation.
+        steps: number of annealing steps; `None` uses `default_steps`.
+        restarts: number of independent starts; `None` uses
+            `default_restarts`.
         verbose: `True` draws a progress bar on stderr; `None` draws it only
             for long runs (more than `10^12` multiply-adds in total).
         initial: optional starting points of shape `(num_classes, dims)`
-            (then `restarts` is 1 and `seed` is unused).
-        extra_objective: optional function of the points returning
-            `(gradient, value)` of a term minimised next to the smooth
-            maximum (used by the semantic priors).
+            (then `restarts` is 1 and `seed` is unused); the result is never
+            worse than this start.
+        backend: `"numpy"` (default) or `"jax"` (needs `jax`; runs the
+            annealing on JAX's default device, e.g. a GPU).
 
     Returns:
         Float64 array of shape `(num_classes, dims)` with unit rows.
@@ -265,6 +260,10 @@ def smooth_max(
     steps = (
         default_steps(num_classes) if steps is None else check_size(steps, "steps", 1)
     )
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
+        )
     if initial is not None:
         start = check_prototypes(initial, "initial")
         if start.shape != (num_classes, dims):
@@ -273,116 +272,259 @@ def smooth_max(
                 f"Received shape {start.shape}."
             )
         starts = start[None]
+        restarts = 1
     else:
         if restarts is None:
-            restarts = 2 if num_classes <= 256 else 1
+            restarts = default_restarts(num_classes, dims)
         restarts = check_size(restarts, "restarts", 1)
+    check_memory(
+        memory_bytes(num_classes, dims, restarts),
+        f"Placing num_classes={num_classes} prototypes in dims={dims} "
+        f"with {restarts} restart(s)",
+    )
+    if initial is None:
         starts = _initial(restarts * num_classes, dims, seed).reshape(
             restarts, num_classes, dims
         )
     if verbose is None:
         verbose = num_classes**2 * dims * steps * starts.shape[0] > 1e12
-    return _anneal(
-        starts, steps=steps, extra_objective=extra_objective, verbose=bool(verbose)
-    )
+    schedule = _schedule(steps, (10.0, 10_000.0), (0.05, 0.0002))
+    bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
+    if backend == "jax":
+        from keras_hpn.prototypes import jax_backend
+
+        best, last = jax_backend.anneal(starts, schedule, bar)
+    else:
+        with blocks.deterministic():
+            best, last = _anneal(starts, schedule, np.float32, bar)
+    bar.close()
+    kinds = [best, last] if initial is None else [best, last, starts]
+    with blocks.deterministic():
+        values = np.array([[largest_cosine(p) for p in kind] for kind in kinds])
+        # Per start the better of its best and last iterate, then the best starts.
+        pick = values.argmin(axis=0)
+        finals = np.stack([kinds[k][r] for r, k in enumerate(pick)])
+        order = np.argsort(values.min(axis=0), kind="stable")
+        chosen = finals[order[:POLISHED]]
+        polish_steps = default_polish_steps(num_classes, dims, len(chosen))
+        if polish_steps:
+            chosen = polish(chosen, steps=polish_steps)
+            values = np.array([largest_cosine(c) for c in chosen])
+            return chosen[int(np.argmin(values))]
+        return chosen[0]
+
+
+def polish(points: np.ndarray, *, steps: int = 500) -> np.ndarray:
+    """Sharpens placements with float64 annealing at high inverse temperature.
+
+    Runs the steps of `smooth_max` with `beta` growing from 10^4 to 10^6 and
+    the learning rate decaying from 2e-4 to 1e-6, and returns the best
+    iterate of each placement (never worse than its start).
+
+    Args:
+        points: float array `(num_classes, dims)`, or a stack
+            `(count, num_classes, dims)`, with unit rows.
+        steps: number of steps, at least 1.
+
+    Returns:
+        Float64 array of the same shape.
+
+    Example:
+
+    ```python
+    >>> start = smooth_max(20, 3, seed=0, steps=200, restarts=1)
+    >>> bool(largest_cosine(polish(start, steps=100)) <= largest_cosine(start))
+    True
+    ```
+    """
+    steps = check_size(steps, "steps", 1)
+    array = np.asarray(points, dtype=np.float64)
+    stack = array if array.ndim == 3 else array[None]
+    stack = np.stack([check_prototypes(p, "points") for p in stack])
+    schedule = _schedule(steps, POLISH_BETAS, POLISH_RATES)
+    bar = ProgressBar(steps, "polishing", enabled=False)
+    with blocks.deterministic():
+        best, _ = _anneal(stack, schedule, np.float64, bar, include_start=True)
+    return best if array.ndim == 3 else best[0]
+
+
+def memory_bytes(num_classes: int, dims: int, restarts: int = 1) -> int:
+    """Estimated peak memory of `smooth_max`, in bytes.
+
+    Five float32 and three float64 arrays of the points per start (iterate,
+    Adam moments, best iterate, gradient; candidates and polish), plus one
+    block of the cosine matrix per core.
+
+    Args:
+        num_classes: number of prototypes `K`.
+        dims: dimensionality `D`.
+        restarts: number of starts.
+
+    Returns:
+        The estimate in bytes.
+
+    Example:
+
+    ```python
+    >>> memory_bytes(10_000, 128) < 2**30
+    True
+    ```
+    """
+    points = num_classes * dims * restarts
+    return int(points * (5 * 4 + 3 * 8) + 2 * blocks.BLOCK_BYTES * blocks.workers())
+
+
+def _schedule(
+    steps: int, betas: tuple[float, float], rates: tuple[float, float]
+) -> dict[str, np.ndarray]:
+    counts = np.arange(1, steps + 1)
+    # Adam's bias corrections folded into one step size per step.
+    sizes = np.geomspace(*rates, steps) * np.sqrt(1 - 0.99**counts) / (1 - 0.9**counts)
+    return {"betas": np.geomspace(*betas, steps), "step_sizes": sizes}
+
+
+def default_polish_steps(num_classes: int, dims: int, count: int = POLISHED) -> int:
+    """Steps of the float64 polish that `smooth_max` runs on its best starts.
+
+    500 while the work of polishing `count` placements stays below
+    `POLISH_WORK` (a step costs `K^2 (D + 160)`: float64 exponentials are
+    slow), fewer above, none from a few thousand classes.
+
+    Args:
+        num_classes: number of prototypes `K`.
+        dims: dimensionality `D`.
+        count: number of placements polished side by side.
+
+    Returns:
+        The number of steps, possibly 0.
+
+    Example:
+
+    ```python
+    >>> default_polish_steps(100, 10), default_polish_steps(1000, 64)
+    (500, 33)
+    >>> default_polish_steps(10_000, 128, count=1)
+    1
+    ```
+    """
+    work = num_classes**2 * (dims + 160) * count
+    return int(min(500, POLISH_WORK // work))
 
 
 def _anneal(
     starts: np.ndarray,
+    schedule: dict[str, np.ndarray],
+    dtype: type,
+    bar: ProgressBar,
     *,
-    steps: int,
-    extra_objective: ExtraObjective | None,
-    verbose: bool,
-) -> np.ndarray:
+    include_start: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adam on the smooth maximum; returns (best iterate, last iterate), float64."""
     restarts, num_classes, dims = starts.shape
-    dtype = np.float32 if num_classes > FLOAT32_ABOVE else np.float64
-    block = _block_rows(num_classes, np.dtype(dtype).itemsize * restarts)
-    betas = np.geomspace(10.0, 10_000.0, steps)
-    learning_rates = np.geomspace(0.05, 0.0002, steps)
-    decay1, decay2 = 0.9, 0.99
-    counts = np.arange(1, steps + 1)
-    # Adam's bias corrections folded into one step size per step.
-    step_sizes = learning_rates * np.sqrt(1 - decay2**counts) / (1 - decay1**counts)
-    points = starts.copy()
+    block = blocks.block_rows(num_classes, np.dtype(dtype).itemsize * num_classes)
+    points = starts.astype(dtype)
     first = np.zeros_like(points)
     second = np.zeros_like(points)
-    best = points.copy()
+    best = starts.astype(np.float64)
     best_value = np.full(restarts, np.inf)
-    bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=verbose)
-    for step in range(steps):
-        grad, value = _smooth_max_gradient(points, betas[step], dtype, block)
+    if include_start:
+        best_value = np.array([largest_cosine(p) for p in best])
+    decay1, decay2 = dtype(0.9), dtype(0.99)
+    for step, (beta, size) in enumerate(
+        zip(schedule["betas"], schedule["step_sizes"], strict=True)
+    ):
+        grad, value = _gradient(points, dtype(beta), block)
         better = value < best_value
         if better.any():
             best[better] = points[better]
             best_value[better] = value[better]
-        if extra_objective is not None:
-            for index in range(restarts):
-                grad[index] += extra_objective(points[index])[0]
         # Only the tangential part moves a point on the sphere.
         grad -= np.sum(grad * points, axis=2, keepdims=True) * points
         first *= decay1
         first += (1 - decay1) * grad
         second *= decay2
         second += (1 - decay2) * grad * grad
-        points -= step_sizes[step] * first / (np.sqrt(second) + 1e-30)
+        points -= dtype(size) * first / (np.sqrt(second) + dtype(1e-30))
         points /= np.linalg.norm(points, axis=2, keepdims=True)
         bar.update(step + 1, f"largest cosine {value.min():.4f}")
-    bar.close()
-    return _best_of(np.concatenate([best, points]), extra_objective)
+    best /= np.linalg.norm(best, axis=2, keepdims=True)
+    return best, _normalised_stack(points)
 
 
-def _smooth_max_gradient(
-    points: np.ndarray, beta: float, dtype: type, block: int
+def _normalised_stack(points: np.ndarray) -> np.ndarray:
+    points = points.astype(np.float64)
+    return points / np.linalg.norm(points, axis=2, keepdims=True)
+
+
+def _gradient(
+    points: np.ndarray, beta: float, block: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of the log-sum-exp of the cosines, and the largest cosine.
 
     Works on a stack of point sets `(restarts, K, D)`; returns the gradient of
-    `1/beta log sum_{i != j} exp(beta p_i . p_j)` per set and each set's
-    largest cosine.
+    `1/beta log sum_{i != j} exp(beta p_i . p_j)` per set (in the points'
+    dtype) and each set's largest cosine (float64). The work is split into
+    items whose partition depends only on the problem's shape.
     """
     restarts, num_classes, _ = points.shape
-    cast = points.astype(dtype, copy=False)
-    cast_t = cast.transpose(0, 2, 1)
-    local = np.arange(min(block, num_classes))
     if block >= num_classes:
-        # One block: a single shift per set is cheaper than per-row shifts.
-        gram = cast @ cast_t
-        gram[:, local, local] = -np.inf
-        value = gram.max(axis=(1, 2))
-        gram -= value[:, None, None]
-        gram *= dtype(beta)
-        np.exp(gram, out=gram)
-        total = gram.sum(axis=(1, 2))
-        return (2.0 / total)[:, None, None] * (gram @ cast), value.astype(np.float64)
-    row_max = np.empty((restarts, num_classes))
-    row_log = np.empty((restarts, num_classes))
-    row_grad = np.empty(points.shape)
-    for begin in range(0, num_classes, block):
-        end = min(begin + block, num_classes)
-        gram = cast[:, begin:end] @ cast_t
-        gram[:, local[: end - begin], local[: end - begin] + begin] = -np.inf
-        block_max = gram.max(axis=2)
-        # Per-row shifts keep exp finite; rows are recombined exactly below.
-        gram -= block_max[..., None]
-        gram *= dtype(beta)
-        np.exp(gram, out=gram)
-        block_sum = gram.sum(axis=2)
-        row_grad[:, begin:end] = (gram @ cast) / block_sum[..., None]
-        row_max[:, begin:end] = block_max
-        row_log[:, begin:end] = np.log(block_sum)
+        # Whole sets at once; small problems in one item (threads cost more).
+        work = restarts * num_classes**2 * (points.shape[2] + 16)
+        per_item = max(1, restarts // max(1, round(work / _ITEM_WORK)))
+        chunks = [
+            slice(i, min(i + per_item, restarts)) for i in range(0, restarts, per_item)
+        ]
+        parts = blocks.parallel_map(lambda s: _whole_gradient(points[s], beta), chunks)
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+        )
+    starts = list(range(0, num_classes, block))
+    parts = blocks.parallel_map(
+        lambda begin: _block_gradient(
+            points, begin, min(begin + block, num_classes), beta
+        ),
+        starts,
+    )
+    row_grad = np.concatenate([p[0] for p in parts], axis=1)
+    row_max = np.concatenate([p[1] for p in parts], axis=1).astype(np.float64)
+    row_log = np.concatenate([p[2] for p in parts], axis=1).astype(np.float64)
     # Softmax weight of each row in the global log-sum-exp.
     row_weight = beta * row_max + row_log
     row_weight = np.exp(row_weight - row_weight.max(axis=1, keepdims=True))
     row_weight /= row_weight.sum(axis=1, keepdims=True)
-    return 2.0 * row_weight[..., None] * row_grad, row_max.max(axis=1)
+    grad = (2.0 * row_weight[..., None]).astype(points.dtype) * row_grad
+    return grad, row_max.max(axis=1)
 
 
-def _best_of(
-    candidates: np.ndarray, extra_objective: ExtraObjective | None
-) -> np.ndarray:
-    if extra_objective is not None:
-        # With an extra term the last iterate balances both; the best-by-max
-        # iterate would ignore the extra term.
-        return candidates[-1]
-    values = [largest_cosine(candidate) for candidate in candidates]
-    return candidates[int(np.argmin(values))]
+# Work (multiply-adds) per item when whole point sets fit one block.
+_ITEM_WORK = 4e6
+
+
+def _whole_gradient(points: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    num_classes = points.shape[1]
+    local = np.arange(num_classes)
+    gram = points @ points.transpose(0, 2, 1)
+    gram[:, local, local] = -np.inf
+    value = gram.max(axis=(1, 2))
+    gram -= value[:, None, None]
+    gram *= beta
+    np.exp(gram, out=gram)
+    total = gram.sum(axis=(1, 2))
+    grad = (2.0 / total).astype(points.dtype)[:, None, None] * (gram @ points)
+    return grad, value.astype(np.float64)
+
+
+def _block_gradient(
+    points: np.ndarray, begin: int, end: int, beta: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    local = np.arange(end - begin)
+    gram = points[:, begin:end] @ points.transpose(0, 2, 1)
+    gram[:, local, local + begin] = -np.inf
+    block_max = gram.max(axis=2)
+    # Per-row shifts keep exp finite; rows are recombined exactly afterwards.
+    gram -= block_max[..., None]
+    gram *= beta
+    np.exp(gram, out=gram)
+    block_sum = gram.sum(axis=2)
+    return (gram @ points) / block_sum[..., None], block_max, np.log(block_sum)

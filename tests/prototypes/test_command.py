@@ -17,8 +17,23 @@ def test_closed_form_run_prints_separation(tmp_path, capsys):
     assert run(["--classes", "100", "--dims", "50", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "100 prototypes in 50 dims: largest cosine 0.000000" in printed
+    assert printed.splitlines()[0].endswith("method cross_polytope")
     prototypes, _, metadata = io.load_prototypes(out)
     assert prototypes.shape == (100, 50) and metadata["method"] == "auto"
+    assert metadata["method_used"] == "cross_polytope"
+
+
+def test_code_run_records_the_winning_code(tmp_path, capsys):
+    out = tmp_path / "p.npz"
+    assert run(["--classes", "1000", "--dims", "64", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "largest cosine 0.125000" in printed
+    assert "lower bound 0.091639 (gap 0.033361)" in printed
+    assert "method code (extended BCH [64, 10, 28])" in printed
+    _, _, metadata = io.load_prototypes(out)
+    assert metadata["method"] == "auto" and metadata["method_used"] == "code"
+    assert metadata["construction"] == "extended BCH [64, 10, 28]"
+    assert metadata["gap"] == pytest.approx(0.125 - metadata["lower_bound"])
 
 
 def test_semantic_run_with_names_and_word_vectors(tmp_path, capsys):
@@ -43,7 +58,8 @@ def test_semantic_run_with_names_and_word_vectors(tmp_path, capsys):
     prototypes, saved_names, metadata = io.load_prototypes(out)
     assert saved_names[0] == "oak_tree" and metadata["method"] == "semantic"
     assert np.all(np.isfinite(prototypes))
-    assert "6 prototypes in 2 dims" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "6 prototypes in 2 dims" in printed and "method semantic" in printed
 
 
 @pytest.mark.parametrize(

@@ -83,3 +83,75 @@ def test_multitask_classes_orthogonal_to_regression_axis():
 def test_random_rotation_is_orthogonal():
     rotation = geometry.random_rotation(6, seed=2)
     np.testing.assert_allclose(rotation @ rotation.T, np.eye(6), atol=1e-12)
+
+
+def exact_largest_cosine(points):
+    # Float64 cosines of the whole matrix (no blocks), for the exact check.
+    gram = points @ points.T
+    np.fill_diagonal(gram, -np.inf)
+    return float(gram.max())
+
+
+@pytest.mark.parametrize(
+    "num_classes, dims, construction",
+    [
+        (1000, 64, "extended BCH [64, 10, 28]"),
+        (10_000, 128, "extended BCH [128, 15, 56]"),
+    ],
+)
+def test_auto_takes_the_code_at_the_issues_targets(num_classes, dims, construction):
+    placement = geometry.place(num_classes, dims, seed=0)
+    assert placement.method == "code"
+    assert placement.construction == construction
+    assert placement.prototypes.shape == (num_classes, dims)
+    if num_classes <= 1000:
+        assert exact_largest_cosine(placement.prototypes) <= 0.125 + 1e-9
+    else:
+        # Blocked float64 cosines (the full matrix would take 800 MB).
+        assert largest_cosine(placement.prototypes) <= 0.125 + 1e-9
+    # Unrotated, the +-1 words' inner products are exact integers: n - 2d,
+    # with d = 28 of 64 and 56 of 128 (row blocks of 1,000 keep memory low).
+    words = (geometry.place(num_classes, dims).prototypes * np.sqrt(dims)).round()
+    largest = -dims
+    for start in range(0, num_classes, 1000):
+        gram = words[start : start + 1000] @ words.T
+        gram[np.arange(len(gram)), np.arange(start, start + len(gram))] = -dims
+        largest = max(largest, int(gram.max()))
+    assert largest == dims - 2 * (dims * 7 // 16)
+
+
+@pytest.mark.parametrize(
+    "num_classes, dims, optimum", [(240, 8, 0.5), (12, 3, 0.2**0.5), (9, 2, None)]
+)
+def test_auto_reaches_proven_optima(num_classes, dims, optimum):
+    if optimum is None:
+        optimum = np.cos(2 * np.pi / num_classes)
+    placement = geometry.place(num_classes, dims, seed=1)
+    assert placement.method == "code"
+    assert exact_largest_cosine(placement.prototypes) == pytest.approx(
+        optimum, abs=1e-12
+    )
+
+
+def test_auto_records_what_it_compared():
+    placement = geometry.place(20, 6, seed=0)
+    assert placement.method == "optimize"
+    assert set(placement.candidates) == {
+        "code: E6 27 points",
+        "code+optimize: E6 27 points",
+        "optimize",
+    }
+    assert placement.candidates["optimize"] == pytest.approx(
+        largest_cosine(placement.prototypes)
+    )
+    assert placement.candidates["optimize"] < placement.candidates["code: E6 27 points"]
+
+
+def test_code_method_refuses_where_no_code_fits():
+    with pytest.raises(ValueError, match=r"num_classes=1000 prototypes in dims=4"):
+        geometry.hyperspherical(1000, 4, method="code")
+
+
+def test_too_many_classes_refused_up_front():
+    with pytest.raises(ValueError, match=r"num_classes=10000000000 .* GiB"):
+        geometry.hyperspherical(10**10, 256)

@@ -24,6 +24,17 @@ def test_round_trip_with_metadata(tmp_path):
     )
 
 
+def test_placement_saved_with_its_method(tmp_path):
+    placement = geometry.place(240, 8, seed=0)
+    metadata = io.save_prototypes(tmp_path / "p.npz", placement, method="auto")
+    assert metadata["method"] == "auto" and metadata["method_used"] == "code"
+    assert metadata["construction"] == "E8 roots"
+    assert metadata["optimum"] == 0.5 and abs(metadata["gap"]) < 1e-12
+    loaded, _, again = io.load_prototypes(tmp_path / "p.npz")
+    np.testing.assert_allclose(loaded, placement.prototypes, rtol=0, atol=1e-15)
+    assert again == metadata
+
+
 def test_pickled_file_refused(tmp_path):
     path = tmp_path / "p.npz"
     np.savez(

@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -81,34 +84,32 @@ def test_array_input_and_keyed_vectors_duck_type():
     )
 
 
-def test_triplets_use_true_nearest_neighbours():
-    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.2]])
-    triplets = semantic.semantic_triplets(vectors, neighbours=1)
-    # Class 0: nearest 1, then 2, then 3. Class 2: nearest 1 (0.11 > 0),
-    # then 3 (0.196 / 1.02), then 0.
-    assert [0, 1, 2] in triplets.tolist() and [0, 1, 3] in triplets.tolist()
-    assert [t for t in triplets.tolist() if t[0] == 2] == [[2, 3, 1], [2, 3, 0]] or [
-        t for t in triplets.tolist() if t[0] == 2
-    ] == [[2, 1, 3], [2, 1, 0]]
-    similarity = vectors @ vectors.T / np.outer(*[np.linalg.norm(vectors, axis=1)] * 2)
-    anchor, near, far = triplets.T
-    assert np.all(similarity[anchor, near] > similarity[anchor, far])
+def test_neighbour_distribution_by_hand():
+    similarity = np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.0]])
+    rows = semantic.neighbour_distribution(similarity, 0.5)
+    # Row 0: exp(1) and exp(0) over the two others.
+    np.testing.assert_allclose(rows[0], [0, np.e / (np.e + 1), 1 / (np.e + 1)])
+    np.testing.assert_allclose(rows.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(np.diag(rows), 0.0)
 
 
-def test_ranking_objective_gradient_matches_finite_differences():
+def test_capped_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
-    points = rng.standard_normal((5, 3))
-    triplets = np.array([[0, 1, 2], [3, 4, 0], [2, 0, 4]])
-    objective = semantic.ranking_objective(triplets, 5, weight=0.7, temperature=0.3)
-    gradient, _ = objective(points)
+    points = rng.standard_normal((6, 3))
+    target = semantic.neighbour_distribution(rng.uniform(size=(6, 6)), 0.2)
+    arguments = (target, 0.1, 0.3, 7.0)  # cap, temperature, sharpness
+    gradient, _ = semantic._capped_gradient(points, *arguments)
     numeric = np.zeros_like(points)
     step = 1e-6
     for index in np.ndindex(*points.shape):
         up, down = points.copy(), points.copy()
         up[index] += step
         down[index] -= step
-        numeric[index] = (objective(up)[1] - objective(down)[1]) / (2 * step)
-    np.testing.assert_allclose(gradient, numeric, atol=1e-7)
+        numeric[index] = (
+            semantic._capped_gradient(up, *arguments)[1]
+            - semantic._capped_gradient(down, *arguments)[1]
+        ) / (2 * step)
+    np.testing.assert_allclose(gradient, numeric, atol=1e-6)
 
 
 @pytest.mark.parametrize("dims", [5, 10])
@@ -117,7 +118,7 @@ def test_semantic_priors_follow_real_word_similarity(bundled_words, dims):
     placed = semantic.semantic_prototypes(GROUPED_NAMES, bundled_words, dims, seed=0)
     plain = geometry.hyperspherical(len(GROUPED_NAMES), dims, seed=0)
     assert semantic.rank_correlation(placed, vectors) >= 0.5
-    assert largest_cosine(placed) <= largest_cosine(plain) + 0.05
+    assert largest_cosine(placed) <= largest_cosine(plain) + 0.04
     np.testing.assert_allclose(np.linalg.norm(placed, axis=1), 1.0, atol=1e-12)
 
 
@@ -128,8 +129,24 @@ def test_semantic_priors_on_synthetic_groups():
     vectors = np.repeat(centres, 4, axis=0) + 0.3 * rng.standard_normal((20, 30))
     placed = semantic.semantic_prototypes(None, vectors, 6, seed=0)  # K > 2D
     plain = geometry.hyperspherical(20, 6, seed=0)
-    assert semantic.rank_correlation(placed, vectors) >= 0.5
-    assert largest_cosine(placed) <= largest_cosine(plain) + 0.05
+    assert largest_cosine(placed) <= largest_cosine(plain) + 0.04
+    # Every class's nearest prototype lies in its own group (measured: 20 of
+    # 20, against 3 of 20 without priors), and a group's prototypes are
+    # closer to each other than to the rest (gap 0.37, against -0.01).
+    groups = np.arange(20) // 4
+    gram = placed @ placed.T
+    np.fill_diagonal(gram, -np.inf)
+    np.testing.assert_array_equal(groups[gram.argmax(axis=1)], groups)
+    same = (groups[:, None] == groups[None, :]) & np.isfinite(gram)
+    assert gram[same].mean() - gram[groups[:, None] != groups[None, :]].mean() > 0.3
+    assert semantic.rank_correlation(placed, vectors) > 0.4
+
+
+def test_weight_zero_is_the_placement_without_priors(bundled_words):
+    placed = semantic.semantic_prototypes(
+        GROUPED_NAMES, bundled_words, 5, seed=3, weight=0.0
+    )
+    np.testing.assert_array_equal(placed, geometry.hyperspherical(20, 5, seed=3))
 
 
 def test_semantic_deterministic_and_weight_checked():
@@ -139,6 +156,8 @@ def test_semantic_deterministic_and_weight_checked():
     np.testing.assert_array_equal(first, second)
     with pytest.raises(ValueError, match="weight"):
         semantic.semantic_prototypes(None, vectors, 3, weight=-1.0)
+    with pytest.raises(ValueError, match="temperature"):
+        semantic.semantic_prototypes(None, vectors, 3, temperature=0.0)
 
 
 def test_rank_correlation_hand_value():
@@ -170,3 +189,38 @@ def test_real_gensim_keyed_vectors(bundled_words):
     )
     with pytest.raises(ValueError, match="zebrafinch"):
         semantic.class_vectors(["oak_tree", "zebrafinch"], keyed)
+
+
+def _cifar100_benchmark():
+    # The superclasses live in the benchmark only: the method never sees them.
+    path = Path(__file__).resolve().parents[2] / "bench" / "semantic.py"
+    spec = importlib.util.spec_from_file_location("bench_semantic", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cifar100_figures(bundled_words, dims):
+    bench = _cifar100_benchmark()
+    placed = semantic.semantic_prototypes(bench.NAMES, bundled_words, dims, seed=0)
+    plain = geometry.hyperspherical(100, dims, seed=0)
+    return bench.superclass_figures(placed, bench.NAMES), largest_cosine(plain)
+
+
+def test_cifar100_priors_carry_meaning_in_50_dims(bundled_words):
+    # Issue #9: gap >= 0.03 and share >= 0.5 with the largest cosine <= 0.05.
+    (largest, gap, share), plain = _cifar100_figures(bundled_words, 50)
+    assert plain == pytest.approx(0.0, abs=1e-12)
+    assert largest <= 0.05
+    assert gap >= 0.03
+    assert share >= 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dims", [10, 25])
+def test_cifar100_same_trade_off_in_10_and_25_dims(bundled_words, dims):
+    # The same trade-off: at most 0.05 above the placement without priors.
+    (largest, gap, share), plain = _cifar100_figures(bundled_words, dims)
+    assert largest <= plain + 0.05
+    assert gap >= 0.03
+    assert share >= 0.5

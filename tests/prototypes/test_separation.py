@@ -28,26 +28,32 @@ def test_known_optimum_ranges():
     assert known_optimum(100, 49) is None
 
 
-def test_lower_bound_linear_programming_value():
-    # (K - 2D) / (D (K - 2)) by hand.
-    assert lower_bound(100, 10) == pytest.approx(80 / 980)
-    assert lower_bound(1000, 64) == pytest.approx(872 / (64 * 998))
-
-
-def test_lower_bound_cap_bound_exact_on_circle():
-    # On the circle the regular K-gon meets the cap bound: cos(2 pi / K).
+def test_lower_bound_is_levenshtein():
+    # The figures: Levenshtein proves at least 0.2784 and 0.0916.
+    assert round(lower_bound(100, 10), 4) == 0.2784
+    assert round(lower_bound(1000, 64), 4) == 0.0916
+    # On the circle the bound is the regular polygon's cos(2 pi / K).
     for num_classes in (5, 6, 9):
         assert lower_bound(num_classes, 2) == pytest.approx(
-            math.cos(2 * math.pi / num_classes), abs=1e-6
+            math.cos(2 * math.pi / num_classes), abs=1e-12
         )
 
 
-@pytest.mark.parametrize("num_classes, dims", [(12, 3), (30, 4), (60, 6)])
+@pytest.mark.parametrize("num_classes, dims", [(13, 3), (30, 4), (60, 6)])
 def test_lower_bound_below_achieved(num_classes, dims):
     points = geometry.hyperspherical(num_classes, dims, seed=0)
     result = separation(points)
     assert result.optimum is None
     assert result.lower_bound < result.largest_cosine
+    assert result.gap == pytest.approx(result.largest_cosine - result.lower_bound)
+
+
+def test_separation_of_an_optimum_has_zero_gap():
+    result = separation(geometry.place(12, 3, seed=0))
+    assert result.optimum == pytest.approx(1 / math.sqrt(5))
+    assert abs(result.gap) < 1e-12
+    assert result.method == "code (icosahedron)"
+    assert "(gap 0.000000), method code (icosahedron)" in str(result)
 
 
 def test_cap_fraction_hemisphere():
