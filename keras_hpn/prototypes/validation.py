@@ -55,44 +55,6 @@ def check_seed(seed: object, name: str = "seed") -> int | None:
     return int(seed)
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to this process now (Linux), else `None`."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def check_memory(needed: int, what: str, instead: str = "") -> None:
-    """Refuses up front a computation that cannot fit in the available memory.
-
-    Args:
-        needed: the estimated bytes.
-        what: what needs them, for the message.
-        instead: what to do instead, for the message.
-
-    Example:
-
-    ```python
-    >>> check_memory(1024, "a small array")
-    ```
-    """
-    available = available_memory()
-    if available is not None and needed > available:
-        hint = f" Use {instead} instead." if instead else ""
-        raise ValueError(
-            f"{what} needs about {needed / 2**30:.1f} GiB, but only "
-            f"{available / 2**30:.1f} GiB of memory are available.{hint}"
-        )
-
-
 def check_column(value: object, name: str) -> int | None:
     """Returns a column index as an `int` (or `None`), refusing anything else.
 
@@ -356,13 +318,14 @@ def available_memory() -> int | None:
         return None
 
 
-def check_memory(needed: float, what: str) -> None:
+def check_memory(needed: float, what: str, instead: str = "") -> None:
     """Refuses up front a computation that would not fit in memory.
 
     Args:
         needed: estimated peak bytes of the computation.
         what: the computation and its sizes, for the message (e.g.
             `"placing num_classes=10000000 prototypes in dims=256"`).
+        instead: what to use instead, for the message.
 
     Raises:
         ValueError: with the estimate and the memory available, when the
@@ -378,6 +341,10 @@ def check_memory(needed: float, what: str) -> None:
     if available is not None and needed > available:
         raise ValueError(
             f"{what} needs about {needed / 2**30:.1f} GiB of memory, but only "
-            f"{available / 2**30:.1f} GiB is available. Use fewer classes or "
-            "dimensions, or a machine with more memory."
+            f"{available / 2**30:.1f} GiB is available. "
+            + (
+                f"Use {instead} instead."
+                if instead
+                else "Use fewer classes or dimensions, or a machine with more memory."
+            )
         )
