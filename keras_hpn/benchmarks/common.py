@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-import time
 from collections.abc import Sequence
 
 from keras_hpn.benchmarks.models import CLASSIFIERS, KINDS, Budget
+
+# The package's one progress printer: one line per finished run.
 
 DATASETS = ("fashion_mnist", "digits")
 MODELS = ("mlp", "cnn")
@@ -137,24 +138,6 @@ class Settings:
     def title(self) -> str:
         """The dataset's name as the tables print it."""
         return TITLES[self.dataset]
-
-
-class Progress:
-    """Counts finished runs and prints one line for each."""
-
-    def __init__(self, total: int, stream=None):
-        self.total, self.done, self.stream = total, 0, stream
-        self.start = time.perf_counter()
-
-    def step(self, text: str) -> None:
-        self.done += 1
-        if self.stream is not None:
-            elapsed = time.perf_counter() - self.start
-            print(
-                f"[{self.done:>3}/{self.total}] {elapsed:6.0f} s  {text}",
-                file=self.stream,
-                flush=True,
-            )
 
 
 def summary(values: Sequence[float]) -> dict:

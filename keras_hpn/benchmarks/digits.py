@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from keras_hpn import data
 from keras_hpn.benchmarks import models
 from keras_hpn.benchmarks.models import Budget
+from keras_hpn.prototypes.progress import ProgressBar
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +74,7 @@ def compare(
     if stream == "stdout":
         stream = sys.stdout
     runs = []
-    total = 2 * len(seeds)
+    progress = ProgressBar(2 * len(seeds), stream=stream, enabled=stream is not None)
     for seed in seeds:
         split = data.digits(seed=seed)
         for loss in ("hpn", "softmax"):
@@ -81,13 +82,7 @@ def compare(
             accuracy = train(loss, split, dims, seed, epochs)
             run = Run(loss, dims, seed, accuracy, time.perf_counter() - start)
             runs.append(run)
-            if stream is not None:
-                print(
-                    f"[{len(runs)}/{total}] {loss:<8} seed {seed}: test accuracy "
-                    f"{accuracy:.4f} ({run.seconds:.1f} s)",
-                    file=stream,
-                    flush=True,
-                )
+            progress.step(f"{loss:<8} seed {seed}: test accuracy {accuracy:.4f}")
     return runs
 
 

@@ -100,7 +100,9 @@ def run(
 
     if stream == "stdout":
         stream = sys.stdout
-    progress = Progress(count_runs(settings, items), stream)
+    progress = Progress(
+        count_runs(settings, items), stream=stream, enabled=stream is not None
+    )
     results: dict = {
         "settings": dataclasses.asdict(settings),
         "dataset": settings.dataset,
@@ -148,7 +150,9 @@ def run_cifar(
     spec = cifar.ResNetSpec(blocks=1, width=4) if quick else cifar.ResNetSpec()
     budget = models.Budget(epochs=epochs or (1 if quick else 100), batch_size=128)
     progress = Progress(
-        len(models.CLASSIFIERS) * len(widths) * len(settings.seeds), stream
+        len(models.CLASSIFIERS) * len(widths) * len(settings.seeds),
+        stream=stream,
+        enabled=stream is not None,
     )
     results = {
         "settings": {
