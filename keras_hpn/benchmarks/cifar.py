@@ -87,7 +87,7 @@ def compare_dims(
         budget: epochs, batch size and Adam learning rate; `None` means
             100 epochs of batch 128 at 0.001.
         spec: size of the ResNet; `None` means ResNet-20.
-        progress: a `common.Progress`, or `None`.
+        progress: a `ProgressBar` (its `step` prints a line per run), or `None`.
         data_dir: tfds data directory.
 
     Returns:

@@ -1,4 +1,8 @@
-"""What the benchmark items share: their settings, progress lines, summaries."""
+"""What the benchmark items share: their settings and summaries.
+
+Progress lines come from the package's one printer,
+`keras_hpn.prototypes.progress.ProgressBar` (its `step`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,6 @@ import statistics
 from collections.abc import Sequence
 
 from keras_hpn.benchmarks.models import CLASSIFIERS, KINDS, Budget
-
-# The package's one progress printer: one line per finished run.
 
 DATASETS = ("fashion_mnist", "digits")
 MODELS = ("mlp", "cnn")

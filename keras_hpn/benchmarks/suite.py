@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from keras_hpn.benchmarks import models, report
-from keras_hpn.benchmarks.common import Progress, Settings
+from keras_hpn.benchmarks.common import Settings
 from keras_hpn.benchmarks.items import (
     ITEMS,
     cost,
@@ -30,8 +30,9 @@ from keras_hpn.benchmarks.items import (
     regression,
     representations,
 )
+from keras_hpn.prototypes.progress import ProgressBar
 
-__all__ = ["ITEMS", "Progress", "Settings", "count_runs", "run", "run_cifar"]
+__all__ = ["ITEMS", "Settings", "count_runs", "run", "run_cifar"]
 
 RUNNERS = {
     "dims": dims,
@@ -100,7 +101,7 @@ def run(
 
     if stream == "stdout":
         stream = sys.stdout
-    progress = Progress(
+    progress = ProgressBar(
         count_runs(settings, items), stream=stream, enabled=stream is not None
     )
     results: dict = {
@@ -149,7 +150,7 @@ def run_cifar(
     widths = cifar.DEFAULT_DIMS[name][-1:] if quick else cifar.DEFAULT_DIMS[name]
     spec = cifar.ResNetSpec(blocks=1, width=4) if quick else cifar.ResNetSpec()
     budget = models.Budget(epochs=epochs or (1 if quick else 100), batch_size=128)
-    progress = Progress(
+    progress = ProgressBar(
         len(models.CLASSIFIERS) * len(widths) * len(settings.seeds),
         stream=stream,
         enabled=stream is not None,

@@ -30,7 +30,8 @@ import subprocess
 import sys
 import time
 
-from keras_hpn.benchmarks.common import Progress, Settings
+from keras_hpn.benchmarks.common import Settings
+from keras_hpn.prototypes.progress import ProgressBar
 
 FEATURES = 512
 DIMS = 128
@@ -179,7 +180,7 @@ def step_times(class_counts, rounds: int = 9, max_steps: int = 20) -> dict:
     return results
 
 
-def run(settings: Settings, progress: Progress) -> dict:
+def run(settings: Settings, progress: ProgressBar) -> dict:
     """The measurements of every backend, each part in a fresh process."""
     results = {}
     for backend in _backends(settings):

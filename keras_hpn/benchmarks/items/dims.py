@@ -8,14 +8,15 @@ bottleneck there), and semantic priors help most at low `D`.
 from __future__ import annotations
 
 from keras_hpn.benchmarks import tasks
-from keras_hpn.benchmarks.common import Progress, Settings, summary
+from keras_hpn.benchmarks.common import Settings, summary
+from keras_hpn.prototypes.progress import ProgressBar
 
 
 def runs(settings: Settings) -> int:
     return len(settings.losses) * len(settings.dims) * len(settings.seeds)
 
 
-def run(settings: Settings, progress: Progress) -> dict:
+def run(settings: Settings, progress: ProgressBar) -> dict:
     """`{"kind/dims": summary of test accuracies over the seeds}`."""
     results = {}
     for kind in settings.losses:

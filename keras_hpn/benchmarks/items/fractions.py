@@ -9,14 +9,15 @@ a handful of updates.
 from __future__ import annotations
 
 from keras_hpn.benchmarks import tasks
-from keras_hpn.benchmarks.common import Progress, Settings, summary
+from keras_hpn.benchmarks.common import Settings, summary
+from keras_hpn.prototypes.progress import ProgressBar
 
 
 def runs(settings: Settings) -> int:
     return len(settings.fraction_losses) * len(settings.fractions) * len(settings.seeds)
 
 
-def run(settings: Settings, progress: Progress) -> dict:
+def run(settings: Settings, progress: ProgressBar) -> dict:
     """`{"kind/share": summary of test accuracies}` (with `"size"`, the
     training images of the first seed)."""
     results = {}

@@ -15,7 +15,8 @@ import gzip
 import re
 from pathlib import Path
 
-from keras_hpn.benchmarks.common import Progress, Settings
+from keras_hpn.benchmarks.common import Settings
+from keras_hpn.prototypes.progress import ProgressBar
 
 README = Path("/usr/share/doc/dataset-fashion-mnist/README.md.gz")
 SOURCE = "github.com/zalandoresearch/fashion-mnist README, Benchmark table"
@@ -56,7 +57,7 @@ def readme_rows(path: Path = README) -> list[tuple[str, str, float, str]]:
     return rows
 
 
-def run(settings: Settings, progress: Progress) -> dict:
+def run(settings: Settings, progress: ProgressBar) -> dict:
     """`{"source", "checked_against", "not_found", "rows": [{"model",
     "preprocessing", "accuracy", "submitter"}]}`: `checked_against` is the
     shipped README where every row was found in it, else `None`;

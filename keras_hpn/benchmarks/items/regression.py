@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from keras_hpn import data
 from keras_hpn.benchmarks import models
-from keras_hpn.benchmarks.common import Progress, Settings, summary
+from keras_hpn.benchmarks.common import Settings, summary
+from keras_hpn.prototypes.progress import ProgressBar
 
 KINDS = ("hpn", "mse")
 
@@ -13,7 +14,7 @@ def runs(settings: Settings) -> int:
     return len(KINDS) * len(settings.seeds)
 
 
-def run(settings: Settings, progress: Progress) -> dict:
+def run(settings: Settings, progress: ProgressBar) -> dict:
     """`{kind: summary of test MAE in target units}`."""
     results = {}
     for kind in KINDS:

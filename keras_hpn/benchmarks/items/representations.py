@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 
 from keras_hpn.benchmarks import models, tasks
-from keras_hpn.benchmarks.common import Progress, Settings, summary
+from keras_hpn.benchmarks.common import Settings, summary
+from keras_hpn.prototypes.progress import ProgressBar
 
 SEEN = 5  # classes below this train the networks; the rest are probed
 DIMS = 5
@@ -22,7 +23,7 @@ def runs(settings: Settings) -> int:
     return len(models.CLASSIFIERS) * len(settings.seeds)
 
 
-def run(settings: Settings, progress: Progress) -> dict:
+def run(settings: Settings, progress: ProgressBar) -> dict:
     """`{kind: {"accuracy", "separation", "probe"}}` summaries, and under
     `"cka"` a summary per pair `"kind_a/kind_b"`."""
     from threadpoolctl import threadpool_limits
