@@ -7,13 +7,23 @@ someone finds is one line here.
 
 import contextlib
 import io
+import pathlib
+import tempfile
 
 import numpy as np
 import pytest
 
 import keras_hpn
 from keras_hpn import initializers, layers, losses, metrics
-from keras_hpn.prototypes import hyperspherical, multitask
+from keras_hpn.prototypes import (
+    hyperspherical,
+    load_prototypes,
+    load_word_vectors,
+    multitask,
+    rank_correlation,
+    save_prototypes,
+    semantic_prototypes,
+)
 
 
 class CommandLineError(Exception):
@@ -32,6 +42,35 @@ def command_line(*argv: str) -> None:
                 raise CommandLineError(errors.getvalue()) from None
             raise
 
+
+def written(name: str, content: bytes | str) -> pathlib.Path:
+    """A file holding `content`, in a fresh folder (pytest's, see conftest)."""
+    path = pathlib.Path(tempfile.mkdtemp()) / name
+    if isinstance(content, str):
+        content = content.encode()
+    path.write_bytes(content)
+    return path
+
+
+def prototype_file(metadata: str) -> pathlib.Path:
+    path = pathlib.Path(tempfile.mkdtemp()) / "p.npz"
+    np.savez(
+        path,
+        prototypes=np.eye(3),
+        class_names=np.array(["", "", ""]),
+        metadata=np.array(metadata),
+    )
+    return path
+
+
+def npy_file() -> pathlib.Path:
+    path = pathlib.Path(tempfile.mkdtemp()) / "p.npy"
+    np.save(path, np.eye(3))
+    return path
+
+
+BINARY_WORD2VEC = b"1 3\ncat " + np.ones(3, np.float32).tobytes() + b"\n"
+VECTORS = np.random.default_rng(0).random((5, 8))
 
 P = hyperspherical(10, 5, seed=0)
 MULTI, _ = multitask(3, 4, seed=0)
@@ -226,6 +265,100 @@ CASES = [
         ValueError,
         "seed",
     ),
+    (
+        "negative placement seed",
+        lambda: hyperspherical(10, 3, seed=-1),
+        ValueError,
+        "seed=-1",
+    ),
+    (
+        "text placement seed",
+        lambda: hyperspherical(10, 3, seed="a"),
+        ValueError,
+        "seed='a'",
+    ),
+    (
+        "fractional placement seed",
+        lambda: hyperspherical(10, 3, seed=1.5),
+        ValueError,
+        "seed=1.5",
+    ),
+    # Prototype files.
+    (
+        "load a .npy file",
+        lambda: load_prototypes(npy_file()),
+        ValueError,
+        "single array",
+    ),
+    (
+        "load an empty file",
+        lambda: load_prototypes(written("p.npz", b"")),
+        ValueError,
+        "not a prototype file",
+    ),
+    (
+        "metadata null",
+        lambda: load_prototypes(prototype_file("null")),
+        ValueError,
+        "JSON object",
+    ),
+    (
+        "metadata a list",
+        lambda: load_prototypes(prototype_file("[1, 2]")),
+        ValueError,
+        "JSON object",
+    ),
+    (
+        "metadata not JSON",
+        lambda: load_prototypes(prototype_file("{oops")),
+        ValueError,
+        "not valid JSON",
+    ),
+    (
+        "duplicate class names",
+        lambda: save_prototypes(
+            written("p.npz", b""), np.eye(3), class_names=["a", "a", "b"]
+        ),
+        ValueError,
+        "Repeated: ['a']",
+    ),
+    (
+        "class names as one string",
+        lambda: save_prototypes(written("p.npz", b""), np.eye(4), class_names="abcd"),
+        ValueError,
+        "not one string",
+    ),
+    # Semantic priors.
+    (
+        "semantic weight None",
+        lambda: semantic_prototypes(None, VECTORS, 3, weight=None),
+        ValueError,
+        "weight=None",
+    ),
+    (
+        "semantic temperature text",
+        lambda: semantic_prototypes(None, VECTORS, 3, temperature="a"),
+        ValueError,
+        "temperature='a'",
+    ),
+    (
+        "binary word2vec file",
+        lambda: load_word_vectors(written("v.bin", BINARY_WORD2VEC)),
+        ValueError,
+        "binary=True",
+    ),
+    (
+        "word2vec line with a word too few numbers",
+        lambda: load_word_vectors(written("v.txt", "1 3\ncat 1 x 0\n")),
+        ValueError,
+        "Line 2",
+    ),
+    (
+        "rank correlation of 3 and 4 classes",
+        lambda: rank_correlation(VECTORS[:3], VECTORS[:4]),
+        ValueError,
+        "one row per class",
+    ),
 ]
 
 
@@ -238,6 +371,32 @@ def test_bad_input_is_refused_with_a_clear_message(call, error, word):
     with pytest.raises(error) as raised:
         call()
     assert word in str(raised.value)
+
+
+def test_word2vec_text_with_trailing_spaces_reads():
+    path = written("v.txt", "2 3\ncat 1 0 0 \ndog 0.5 0.5 0  \n\n")
+    vectors = load_word_vectors(path)
+    np.testing.assert_array_equal(vectors["dog"], [0.5, 0.5, 0.0])
+    assert sorted(vectors) == ["cat", "dog"]
+
+
+def test_prototypes_saved_without_suffix_load_by_the_same_name():
+    path = pathlib.Path(tempfile.mkdtemp()) / "p"
+    save_prototypes(path, np.eye(3))
+    assert (path.parent / "p.npz").exists()
+    np.testing.assert_array_equal(load_prototypes(path)[0], np.eye(3))
+
+
+def test_prototypes_command_names_the_file_it_wrote(capsys):
+    from keras_hpn import cli
+
+    out = pathlib.Path(tempfile.mkdtemp()) / "p"
+    assert (
+        cli.main(["prototypes", "--classes", "4", "--dims", "3", "--out", str(out)])
+        == 0
+    )
+    assert f"saved to {out}.npz" in capsys.readouterr().out
+    assert load_prototypes(f"{out}.npz")[0].shape == (4, 3)
 
 
 def test_numpy_integers_are_good_seeds():

@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from keras_hpn.prototypes.geometry import METHODS, place
-from keras_hpn.prototypes.io import save_prototypes
+from keras_hpn.prototypes.io import npz_path, save_prototypes
 from keras_hpn.prototypes.semantic import semantic_prototypes
 from keras_hpn.prototypes.separation import separation
 
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"keras-hpn prototypes: error: {error}", file=sys.stderr)
         return 2
     print(separation(result, method="semantic" if args.word_vectors else None))
-    print(f"saved to {args.out}")
+    print(f"saved to {npz_path(args.out)}")
     return 0
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_hpn.prototypes import blocks, constructions, optimize
 from keras_hpn.prototypes.bounds import lower_bound
-from keras_hpn.prototypes.validation import check_memory, check_size
+from keras_hpn.prototypes.validation import check_memory, check_seed, check_size
 
 METHODS = ("auto", "simplex", "cross_polytope", "code", "optimize", "hpn")
 # Optimiser work (K^2 (D + 16) steps multiply-adds) that `auto` always spends
@@ -54,7 +54,7 @@ def random_rotation(dims: int, seed: int | None = None) -> np.ndarray:
     ```
     """
     dims = check_size(dims, "dims", 1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     q, r = np.linalg.qr(rng.standard_normal((dims, dims)))
     # Fixing the signs by diag(r) makes the distribution uniform (Haar).
     return q * np.sign(np.diag(r))[None, :]
@@ -283,6 +283,7 @@ def place(
     ```
     """
     num_classes, dims = _check_sizes(num_classes, dims)
+    seed = check_seed(seed)
     if method not in METHODS:
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"

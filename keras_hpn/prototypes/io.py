@@ -23,6 +23,26 @@ from keras_hpn.version import __version__
 UNIT_NORM_TOLERANCE = 1e-6
 
 
+def npz_path(path: str | os.PathLike) -> str:
+    """The file that `save_prototypes(path, ...)` writes: `.npz` added if missing.
+
+    Args:
+        path: the path given to `save_prototypes`.
+
+    Returns:
+        The path as a string, ending in `.npz`.
+
+    Example:
+
+    ```python
+    >>> npz_path("prototypes"), npz_path("p.npz")
+    ('prototypes.npz', 'p.npz')
+    ```
+    """
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
 def save_prototypes(
     path: str | os.PathLike,
     prototypes: object,
@@ -34,7 +54,7 @@ def save_prototypes(
     """Writes prototypes and their metadata to an `.npz` file.
 
     Args:
-        path: destination; numpy adds `.npz` if it is missing.
+        path: destination; `.npz` is added if it is missing (see `npz_path`).
         prototypes: array-like of shape `(num_classes, dims)` (rows are
             normalised to unit length before saving), or a `Placement` from
             `place`, whose winning method and construction are recorded as
@@ -65,7 +85,18 @@ def save_prototypes(
     if class_names is None:
         names = [""] * num_classes
     else:
+        if isinstance(class_names, (str, bytes)):
+            raise ValueError(
+                "`class_names` must be a list of names, one per prototype, not "
+                f"one string. Received: class_names={class_names!r}"
+            )
         names = [str(name) for name in class_names]
+        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                "`class_names` must name each class once; two classes with one "
+                f"name cannot be told apart. Repeated: {repeated[:10]}"
+            )
         if len(names) != num_classes:
             raise ValueError(
                 f"`class_names` must hold one name per prototype ({num_classes}). "
@@ -88,7 +119,7 @@ def save_prototypes(
         "keras_hpn_version": __version__,
     }
     np.savez(
-        path,
+        npz_path(path),
         prototypes=points,
         class_names=np.asarray(names, dtype=np.str_),
         metadata=np.asarray(json.dumps(metadata)),
@@ -100,7 +131,8 @@ def load_prototypes(path: str | os.PathLike) -> tuple[np.ndarray, list[str], dic
     """Reads prototypes saved by `save_prototypes`, never unpickling anything.
 
     Args:
-        path: the `.npz` file.
+        path: the `.npz` file; a path without the suffix that does not exist
+            is read with `.npz` added, as `save_prototypes` wrote it.
 
     Returns:
         A tuple `(prototypes, class_names, metadata)`: float64 array of shape
@@ -122,13 +154,23 @@ def load_prototypes(path: str | os.PathLike) -> tuple[np.ndarray, list[str], dic
     ((2, 2), 'manual')
     ```
     """
+    if not os.path.exists(path) and os.path.exists(npz_path(path)):
+        path = npz_path(path)
     try:
         archive = np.load(path, allow_pickle=False)
-    except ValueError as error:
+    except (ValueError, EOFError, OSError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
         raise ValueError(
-            f"{path} holds pickled objects or is not an .npz archive; "
-            f"prototype files are read with allow_pickle=False. ({error})"
+            f"{path} is not a prototype file (an .npz archive written by "
+            f"`save_prototypes`; read with allow_pickle=False). ({error})"
         ) from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(
+            f"{path} holds a single array ({getattr(archive, 'shape', '?')}), not a "
+            "prototype file. Load it with `np.load` and pass the array, or write "
+            "it with `save_prototypes` to keep names and metadata."
+        )
     with archive:
         missing = {"prototypes", "class_names", "metadata"} - set(archive.files)
         if missing:
@@ -160,7 +202,15 @@ def load_prototypes(path: str | os.PathLike) -> tuple[np.ndarray, list[str], dic
         )
     if metadata_text.dtype.kind != "U" or metadata_text.shape != ():
         raise ValueError(f"`metadata` in {path} must be one JSON string.")
-    metadata = json.loads(str(metadata_text))
+    try:
+        metadata = json.loads(str(metadata_text))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"`metadata` in {path} is not valid JSON ({error}).") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(
+            f"`metadata` in {path} must be a JSON object. Received "
+            f"{type(metadata).__name__}: {str(metadata_text)[:80]!r}"
+        )
     if (metadata.get("num_classes"), metadata.get("dims")) != raw.shape:
         raise ValueError(
             f"The metadata in {path} announces num_classes="

@@ -36,7 +36,7 @@ def anneal(
 
     ```python
     >>> from keras_hpn.prototypes import optimize
-    >>> starts = optimize._initial(20, 3, 0)[None]
+    >>> starts = optimize.random_start(20, 3, 0)[None]
     >>> schedule = optimize._schedule(10, (10.0, 100.0), (0.05, 0.01))
     >>> best, last = anneal(starts, schedule, ProgressBar(10, "", enabled=False))
     >>> best.shape, last.dtype

@@ -20,7 +20,12 @@ import numpy as np
 from keras_hpn.prototypes import blocks
 from keras_hpn.prototypes.blocks import largest_cosine, nearest_cosines
 from keras_hpn.prototypes.progress import ProgressBar
-from keras_hpn.prototypes.validation import check_memory, check_prototypes, check_size
+from keras_hpn.prototypes.validation import (
+    check_memory,
+    check_prototypes,
+    check_seed,
+    check_size,
+)
 
 __all__ = [
     "BACKENDS",
@@ -32,6 +37,7 @@ __all__ = [
     "largest_cosine",
     "nearest_cosines",
     "polish",
+    "random_start",
     "smooth_max",
 ]
 
@@ -48,8 +54,27 @@ POLISH_RATES = (2e-4, 1e-6)
 POLISH_WORK = 3e10
 
 
-def _initial(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
-    rng = np.random.default_rng(seed)
+def random_start(num_classes: int, dims: int, seed: int | None = None) -> np.ndarray:
+    """Points drawn uniformly on the sphere: the optimisers' starting points.
+
+    Args:
+        num_classes: number of points `K`.
+        dims: dimensionality `D`.
+        seed: seed of the Gaussian draw (an integer >= 0 or `None`); the same
+            seed gives the same points on every machine.
+
+    Returns:
+        Float64 array of shape `(num_classes, dims)` with unit rows.
+
+    Example:
+
+    ```python
+    >>> start = random_start(4, 3, seed=0)
+    >>> start.shape, bool(np.allclose(np.linalg.norm(start, axis=1), 1.0))
+    ((4, 3), True)
+    ```
+    """
+    rng = np.random.default_rng(check_seed(seed))
     points = rng.standard_normal((num_classes, dims))
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
@@ -96,7 +121,7 @@ def hpn_sgd(
     dims = check_size(dims, "dims", 2)
     steps = 10_000 if steps is None else check_size(steps, "steps", 1)
     return hpn_sgd_from(
-        _initial(num_classes, dims, seed), steps=steps, learning_rate=learning_rate
+        random_start(num_classes, dims, seed), steps=steps, learning_rate=learning_rate
     )
 
 
@@ -283,7 +308,7 @@ def smooth_max(
         f"with {restarts} restart(s)",
     )
     if initial is None:
-        starts = _initial(restarts * num_classes, dims, seed).reshape(
+        starts = random_start(restarts * num_classes, dims, seed).reshape(
             restarts, num_classes, dims
         )
     if verbose is None:

@@ -11,6 +11,7 @@ cosine: the separation given up for semantics is chosen, not a side effect.
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ import numpy as np
 
 from keras_hpn.prototypes import blocks
 from keras_hpn.prototypes.geometry import hyperspherical
-from keras_hpn.prototypes.optimize import _initial, largest_cosine, smooth_max
+from keras_hpn.prototypes.optimize import largest_cosine, random_start, smooth_max
 from keras_hpn.prototypes.validation import check_memory, check_size
 
 _WORD_SEPARATORS = re.compile(r"[\s_\-]+")
@@ -53,6 +54,20 @@ def load_word_vectors(path: str | os.PathLike) -> dict[str, np.ndarray]:
     ```
     """
     vectors: dict[str, np.ndarray] = {}
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    try:
+        head.decode("utf-8")
+        binary = b"\0" in head
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the block is still text.
+        binary = error.start < len(head) - 4
+    if binary:
+        raise ValueError(
+            f"`path` must be a word2vec *text* file; {path} looks binary. "
+            "Load binary vectors with gensim (`KeyedVectors.load_word2vec_"
+            "format(path, binary=True)`) and pass the `KeyedVectors`."
+        )
     with open(path, encoding="utf-8") as handle:
         header = handle.readline().split()
         if len(header) != 2 or not all(part.isdigit() for part in header):
@@ -62,14 +77,22 @@ def load_word_vectors(path: str | os.PathLike) -> dict[str, np.ndarray]:
             )
         count, dims = int(header[0]), int(header[1])
         for line_number, line in enumerate(handle, start=2):
-            parts = line.rstrip("\n").split(" ")
+            parts = line.rstrip().split(" ")
+            if not line.strip():
+                continue
             if len(parts) < dims + 1:
                 raise ValueError(
                     f"Line {line_number} of {path} must hold a word and {dims} "
                     f"numbers. Received {len(parts)} fields."
                 )
             word = " ".join(parts[:-dims])
-            vectors[word] = np.asarray(parts[-dims:], dtype=np.float64)
+            try:
+                vectors[word] = np.asarray(parts[-dims:], dtype=np.float64)
+            except ValueError:
+                raise ValueError(
+                    f"Line {line_number} of {path} must hold a word and {dims} "
+                    f"numbers separated by single spaces. Received {line[:80]!r}."
+                ) from None
     if len(vectors) != count:
         raise ValueError(
             f"{path} announces {count} vectors in its header but holds {len(vectors)}."
@@ -271,12 +294,10 @@ def semantic_prototypes(
     vectors = class_vectors(class_names, word_vectors)
     num_classes = check_size(vectors.shape[0], "number of classes", 2)
     dims = check_size(dims, "dims", 2)
-    if not np.isfinite(weight) or weight < 0:
-        raise ValueError(f"`weight` must be a number >= 0. Received: weight={weight}")
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(
-            f"`temperature` must be a number > 0. Received: temperature={temperature}"
-        )
+    weight = _check_real(weight, "weight", "a number >= 0", lambda v: v >= 0)
+    temperature = _check_real(
+        temperature, "temperature", "a number > 0", lambda v: v > 0
+    )
     steps = 2000 if steps is None else check_size(steps, "steps", 1)
     check_memory(
         # A handful of K x K float64 matrices per step.
@@ -386,9 +407,21 @@ def rank_correlation(prototypes: np.ndarray, vectors: np.ndarray) -> float:
     1.0
     ```
     """
+    prototypes = np.asarray(prototypes, dtype=np.float64)
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if prototypes.ndim != 2 or vectors.ndim != 2 or len(prototypes) != len(vectors):
+        raise ValueError(
+            "`prototypes` and `vectors` must be 2-D arrays with one row per class "
+            f"each. Received shapes {prototypes.shape} and {vectors.shape}."
+        )
+    if len(prototypes) < 3:
+        raise ValueError(
+            "A rank correlation over class pairs needs at least 3 classes. "
+            f"Received {len(prototypes)}."
+        )
     upper = np.triu_indices(len(prototypes), k=1)
-    first = _cosines(np.asarray(prototypes, dtype=np.float64))[upper]
-    second = _cosines(np.asarray(vectors, dtype=np.float64))[upper]
+    first = _cosines(prototypes)[upper]
+    second = _cosines(vectors)[upper]
     first_ranks, second_ranks = _ranks(first), _ranks(second)
     first_ranks -= first_ranks.mean()
     second_ranks -= second_ranks.mean()
@@ -397,6 +430,17 @@ def rank_correlation(prototypes: np.ndarray, vectors: np.ndarray) -> float:
         @ second_ranks
         / np.sqrt((first_ranks @ first_ranks) * (second_ranks @ second_ranks))
     )
+
+
+def _check_real(value: object, name: str, expected: str, accept) -> float:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or not accept(value)
+    ):
+        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+    return float(value)
 
 
 def _cosines(array: np.ndarray) -> np.ndarray:
@@ -418,7 +462,7 @@ def _projected_start(vectors: np.ndarray, dims: int, seed: int | None) -> np.nda
     centred = vectors - vectors.mean(axis=0)
     _, _, directions = np.linalg.svd(centred, full_matrices=False)
     projected = centred @ directions[:dims].T
-    start = _initial(vectors.shape[0], dims, seed)
+    start = random_start(vectors.shape[0], dims, seed)
     projected = projected / (np.linalg.norm(projected, axis=1, keepdims=True) + 1e-12)
     # Few word-vector directions (or identical projections) leave the start
     # degenerate; a small random part breaks the ties.

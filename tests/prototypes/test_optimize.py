@@ -6,6 +6,8 @@ import pytest
 from keras_hpn.prototypes import blocks, constructions, geometry, optimize
 from keras_hpn.prototypes.progress import ProgressBar
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def test_hpn_sgd_step_matches_hand_computation():
     # Three points on the circle; nearest of each by hand: 0<->1 (cos 0.8),
@@ -51,13 +53,13 @@ def test_restarts_improve_and_polish_never_worsens():
     one = optimize.smooth_max(40, 5, seed=1, steps=300, restarts=1)
     many = optimize.smooth_max(40, 5, seed=1, steps=300, restarts=8)
     assert optimize.largest_cosine(many) <= optimize.largest_cosine(one) + 1e-12
-    start = optimize._initial(40, 5, 3)
+    start = optimize.random_start(40, 5, 3)
     polished = optimize.polish(start, steps=50)
     assert optimize.largest_cosine(polished) <= optimize.largest_cosine(start)
 
 
 def test_blocked_gradient_equals_whole_sets():
-    points = optimize._initial(2 * 30, 4, 0).reshape(2, 30, 4)
+    points = optimize.random_start(2 * 30, 4, 0).reshape(2, 30, 4)
     whole, whole_max = optimize._gradient(points, 50.0, 30)
     blocked, blocked_max = optimize._gradient(points, 50.0, 7)
     np.testing.assert_allclose(blocked, whole, rtol=1e-10, atol=1e-14)
@@ -65,7 +67,7 @@ def test_blocked_gradient_equals_whole_sets():
 
 
 def test_smooth_max_gradient_matches_finite_differences():
-    points = optimize._initial(8, 3, 1)[None]
+    points = optimize.random_start(8, 3, 1)[None]
     beta = 20.0
 
     def value(p):
@@ -86,7 +88,7 @@ def test_smooth_max_gradient_matches_finite_differences():
 
 
 def test_largest_cosine_blocked_equals_dense(monkeypatch):
-    points = optimize._initial(50, 3, 2)
+    points = optimize.random_start(50, 3, 2)
     gram = points @ points.T
     np.fill_diagonal(gram, -np.inf)
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 8 * 50 * 7)
@@ -137,7 +139,7 @@ def test_jax_backend_follows_the_numpy_steps():
     import jax
     import jax.numpy as jnp
 
-    points = optimize._initial(2 * 50, 4, 0).reshape(2, 50, 4)
+    points = optimize.random_start(2 * 50, 4, 0).reshape(2, 50, 4)
     expected, expected_max = optimize._gradient(points, 50.0, 50)
     for block in (50, 7):  # one block, and row blocks with padding
         function = jax_backend._gradient_function(jax, jnp, 50, block)
