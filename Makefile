@@ -5,11 +5,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Backends the test suite runs on, one pytest run each.
+# Backends the test suite runs on, one pytest run each; tests marked `once`
+# (backend-independent) run in the first pass only.
 BACKENDS ?= tensorflow jax torch
 # The PyTorch CPU build kept on this project's machines; pip takes it offline.
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
+# pytest-xdist workers per backend pass (one per core on the 2-core CI machine).
+WORKERS ?= 2
 # PyTorch trains several times slower on CPU: its pass leaves out slow tests.
 TORCH_MARKS ?= not slow
 
@@ -72,9 +75,10 @@ format:
 test: install-dev lint data
 	@echo "== benchmark smoke run (bench/prototypes.py --quick)"
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python bench/prototypes.py --quick 2>/dev/null
-	@set -e; for backend in $(BACKENDS); do \
+	@set -e; once=1; for backend in $(BACKENDS); do \
 		echo "== pytest on the $$backend backend"; \
 		if [ "$$backend" = torch ]; then marks="$(TORCH_MARKS)"; else marks=""; fi; \
-		KERAS_BACKEND=$$backend TF_CPP_MIN_LOG_LEVEL=3 \
-			$(BIN)/python -m pytest -q -p no:cacheprovider $${marks:+-m "$$marks"} $(PYTEST_ARGS); \
+		KERAS_BACKEND=$$backend KERAS_HPN_ONCE=$$once TF_CPP_MIN_LOG_LEVEL=3 \
+			$(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS) $${marks:+-m "$$marks"} $(PYTEST_ARGS); \
+		once=0; \
 	done

@@ -80,3 +80,18 @@ def compiled():
 
 def pytest_report_header(config):
     return f"keras backend: {keras.backend.backend()}, keras {keras.__version__}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs the suite once per backend; tests marked `once` do not
+    depend on the backend (numpy geometry, the command line, the benchmark
+    harness, keras-tuner workflows, the docs), so they run in the first pass
+    only: KERAS_HPN_ONCE=0 leaves them out of the others."""
+    if os.environ.get("KERAS_HPN_ONCE", "1") != "0":
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("once") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

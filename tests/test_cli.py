@@ -6,6 +6,8 @@ import pytest
 
 from keras_hpn import cli
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def test_digits_job(capsys):
     assert cli.main(["digits", "--epochs", "1", "--seeds", "1", "--dims", "10"]) == 0

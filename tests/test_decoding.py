@@ -3,6 +3,8 @@ import pytest
 
 from keras_hpn import class_scores, decode_regression, predict_classes
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def test_predict_classes_top_k():
     protos = np.eye(3)

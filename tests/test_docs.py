@@ -13,6 +13,8 @@ import pytest
 
 import keras_hpn
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)

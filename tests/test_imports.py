@@ -10,6 +10,8 @@ import pytest
 
 import keras_hpn
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 BACKEND = keras.backend.backend()
 HEAVY = ("keras", "tensorflow", "jax", "torch", "sklearn")
 

@@ -4,6 +4,8 @@ import pytest
 
 from keras_hpn.benchmarks import digits
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 @pytest.mark.slow
 def test_compare_trains_both_losses_and_reports_progress():

@@ -11,6 +11,8 @@ from keras_hpn.benchmarks import common, models, report, suite, tasks
 from keras_hpn.benchmarks.items import published
 from keras_hpn.benchmarks.models import Budget
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 # Fashion-MNIST tests are skipped where the files are absent, unless
 # KERAS_HPN_REQUIRE_DATA=1 (CI): then they run and fail on the loader's error
 # (`require_fashion_mnist`), before anything could try to download.

@@ -3,6 +3,8 @@ import pytest
 
 from keras_hpn import data
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def test_digits_split_is_fixed_by_seed_and_stratified():
     first, again, other = data.digits(seed=3), data.digits(seed=3), data.digits(seed=4)

@@ -17,6 +17,8 @@ import pytest
 from keras_hpn import data
 from keras_hpn.data import fashion
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 needs_fashion_mnist = pytest.mark.skipif(
     not data.fashion_mnist_available()
     and os.environ.get("KERAS_HPN_REQUIRE_DATA") != "1",

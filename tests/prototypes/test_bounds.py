@@ -5,6 +5,8 @@ import pytest
 
 from keras_hpn.prototypes import bounds
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 @pytest.mark.parametrize(
     "dims, cosine, points",

@@ -6,6 +6,8 @@ import pytest
 
 from keras_hpn.prototypes import codes, fields
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def pairwise_distances(words):
     signs = 1.0 - 2.0 * words.astype(np.float64)

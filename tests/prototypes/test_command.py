@@ -5,6 +5,8 @@ import pytest
 
 from keras_hpn.prototypes import command, io, semantic
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def run(argv):
     parser = argparse.ArgumentParser()

@@ -5,6 +5,8 @@ from keras_hpn.prototypes import constructions
 from keras_hpn.prototypes.bounds import lower_bound
 from keras_hpn.prototypes.optimize import largest_cosine
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 @pytest.mark.parametrize(
     "num_classes, dims",

@@ -13,6 +13,9 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.once  # backend-independent: first pass only
 
 ROOT = Path(__file__).resolve().parents[2]
 

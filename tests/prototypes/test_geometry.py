@@ -4,6 +4,8 @@ import pytest
 from keras_hpn.prototypes import geometry
 from keras_hpn.prototypes.optimize import largest_cosine
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def gram_off_diagonal(points):
     gram = points @ points.T

@@ -6,6 +6,8 @@ import pytest
 from keras_hpn.prototypes import geometry, io
 from keras_hpn.version import __version__
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def test_round_trip_with_metadata(tmp_path):
     points = geometry.hyperspherical(12, 3, seed=5)

@@ -5,6 +5,8 @@ import pytest
 
 from keras_hpn.prototypes import codes, lattices
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def cosines(points):
     return np.unique(np.round((points @ points.T)[~np.eye(len(points), dtype=bool)], 9))

@@ -3,8 +3,12 @@
 import contextlib
 import io
 
+import pytest
+
 from keras_hpn.prototypes import smooth_max
 from keras_hpn.prototypes.progress import ProgressBar
+
+pytestmark = pytest.mark.once  # backend-independent: first pass only
 
 
 class Terminal(io.StringIO):

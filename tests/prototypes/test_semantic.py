@@ -7,6 +7,8 @@ import pytest
 from keras_hpn.prototypes import geometry, semantic
 from keras_hpn.prototypes.optimize import largest_cosine
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 # 20 CIFAR-100 classes from 5 superclasses (trees, fish, vehicles, flowers,
 # insects), with the bundled real MiniLM vectors.
 GROUPED_NAMES = [

@@ -11,6 +11,8 @@ from keras_hpn.prototypes.separation import (
     separation,
 )
 
+pytestmark = pytest.mark.once  # backend-independent: first pass only
+
 
 def test_separation_of_hand_example():
     result = separation([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]])
