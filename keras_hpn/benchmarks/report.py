@@ -62,7 +62,18 @@ def _dims_table(results: dict) -> str:
     for kind in _kinds(entries):
         row = "".join(f"{_cell(entries[f'{kind}/{d}']):>18}" for d in dims)
         lines.append(f"{kind:<14}{row}")
+    if "machine" in results:
+        lines.append(_repeat_note(results["machine"]))
     return "\n".join(lines)
+
+
+def _repeat_note(machine: dict) -> str:
+    return (
+        f"Repeats exactly with the same seeds, {machine['backend']} and "
+        f"versions on {_plural(machine['threads'], 'CPU thread')}; another "
+        "thread count rounds sums differently, which moves D <= 3 (chaotic "
+        "training), not the rest."
+    )
 
 
 def _fractions_table(results: dict) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from keras_hpn.benchmarks import models, report
-from keras_hpn.benchmarks.common import Settings
+from keras_hpn.benchmarks.common import Settings, machine
 from keras_hpn.benchmarks.items import (
     ITEMS,
     cost,
@@ -108,6 +108,7 @@ def run(
         "settings": dataclasses.asdict(settings),
         "dataset": settings.dataset,
         "backend": keras.backend.backend(),
+        "machine": machine(),
     }
     seconds = {}
     for item in items:
