@@ -6,18 +6,13 @@ Run from the repository root, one fresh process per figure:
     PYTHONPATH=. python bench/memory.py 100000 1   # loss and PrototypeAccuracy
 
 Builds the cost item's model (512 inputs, 512 ReLU, HPN head D = 128, Adam),
-trains two steps, and prints the growth of the peak resident memory over the
-same model at 10 classes (which pays for the backend's compiler first).
+trains two steps, and prints how far that raises the peak resident memory
+(reset after the same model at 10 classes has paid for the compiler).
 """
 
 from __future__ import annotations
 
-import resource
 import sys
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -25,6 +20,7 @@ def main() -> None:
     import numpy as np
 
     import keras_hpn
+    from keras_hpn.benchmarks import common
     from keras_hpn.benchmarks.items import cost
 
     num_classes, with_metric = int(sys.argv[1]), sys.argv[2] == "1"
@@ -48,11 +44,11 @@ def main() -> None:
         return model
 
     cost._timed(build(10), cost._batches(10), 2)
-    baseline = _peak_mb()
+    baseline = common.reset_peak()
     cost._timed(build(num_classes), cost._batches(num_classes), 2)
     print(
         f"{keras.backend.backend()}: K={num_classes}, metric={with_metric}: "
-        f"peak memory +{_peak_mb() - baseline:.0f} MB"
+        f"peak memory +{common.peak_mb() - baseline:.0f} MB"
     )
 
 

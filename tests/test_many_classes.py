@@ -126,8 +126,8 @@ def test_accuracy_at_100000_classes_stays_within_a_chunk_of_memory():
     """Resident memory grows by far less than one dense score matrix."""
     code = textwrap.dedent(
         """
-        import resource
         import numpy as np, keras, keras_hpn
+        from keras_hpn.benchmarks.common import peak_mb, reset_peak
         rng = np.random.default_rng(0)
         protos = rng.standard_normal((100_000, 32))
         protos /= np.linalg.norm(protos, axis=1, keepdims=True)
@@ -135,10 +135,11 @@ def test_accuracy_at_100000_classes_stays_within_a_chunk_of_memory():
         z = protos[labels].astype("float32")
         metric = keras_hpn.metrics.PrototypeAccuracy(protos, k=5)
         metric.update_state(labels[:8], z[:8])  # warm up: constants, kernels
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # The peak restarts here: a child process inherits its parent's peak
+        # in `ru_maxrss`, which would hide any growth below pytest's own.
+        before = reset_peak()
         metric.update_state(labels, z)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(float(metric.result()), (after - before) / 1024)
+        print(float(metric.result()), peak_mb() - before)
         """
     )
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
@@ -154,3 +155,29 @@ def test_accuracy_at_100000_classes_stays_within_a_chunk_of_memory():
     assert accuracy == 1.0
     dense_mb = 2048 * 100_000 * 4 / 2**20  # 781 MB of float32 scores
     assert grown_mb < dense_mb / 2, grown_mb  # dense: 1.2 to 4.7 GB grown
+
+
+def test_loss_and_metric_share_one_copy_of_large_prototypes():
+    protos = unit_rows(20_000, 8, seed=3)  # 160,000 numbers: stored by reference
+    loss = keras_hpn.losses.PrototypeCosineLoss(protos)
+    metric = PrototypeAccuracy(protos.copy())
+    assert loss.prototypes is metric.prototypes
+    small = unit_rows(10, 8, seed=3)
+    assert keras_hpn.losses.PrototypeCosineLoss(small).prototypes is not (
+        PrototypeAccuracy(small).prototypes
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_checking_100000_prototypes_needs_about_one_copy():
+    from keras_hpn.benchmarks.common import peak_mb, reset_peak
+    from keras_hpn.prototypes.validation import check_prototypes
+
+    raw = np.random.default_rng(0).standard_normal((100_000, 128))
+    before = reset_peak()
+    checked = check_prototypes(raw)
+    grown = peak_mb() - before
+    copy_mb = raw.nbytes / 2**20  # 98 MB: the unit rows it returns
+    # Sorting whole rows for the duplicate check took two copies more.
+    assert grown < 1.5 * copy_mb, grown
+    assert checked.shape == raw.shape

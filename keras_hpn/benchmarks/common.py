@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import resource
 import statistics
 from collections.abc import Sequence
 
@@ -200,3 +201,41 @@ def _version(module: str) -> str | None:
         return metadata.version(module)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _status_mb(field: str) -> float | None:
+    """`VmHWM` (peak) or `VmRSS` (current) of this process in MB, Linux only."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> float:
+    """Starts a new peak at the current resident memory; returns that memory.
+
+    On Linux, writing 5 to `/proc/self/clear_refs` resets `VmHWM`. Elsewhere
+    (or where that is refused) the baseline is the peak so far, and
+    `ru_maxrss`, which only grows, measures what exceeds it. Never use
+    `ru_maxrss` across an `exec` on Linux: a child process starts with its
+    parent's peak, so after a long benchmark every figure read 0.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        return peak_mb()
+    current = _status_mb("VmRSS")
+    return peak_mb() if current is None else current
+
+
+def peak_mb() -> float:
+    """The peak resident memory of this process in MB (since `reset_peak`)."""
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return peak
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,8 +10,8 @@ units) and train with Adam on batches of 128 with their metrics on:
   `sparse_categorical_accuracy`.
 
 For each number of classes the item reports the parameter count, the
-resident memory that building the model and its first two steps add to a
-fresh process (`ru_maxrss`, one process per loss, see `memory`), and the
+peak resident memory that building the model and its first two steps add
+(one process per loss, the peak reset before each model, see `memory`), and the
 step time: after a warm-up the two models train in alternating rounds in
 one process (HPN first in odd rounds, softmax first in even ones, so drifts
 in machine load hit both alike) and the medians of the rounds are compared.
@@ -22,15 +22,15 @@ prototypes (random unit rows; the time to place them is measured by
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
-from keras_hpn.benchmarks.common import Settings
+from keras_hpn.benchmarks.common import Settings, peak_mb, reset_peak
 from keras_hpn.prototypes.progress import ProgressBar
 
 FEATURES = 512
@@ -48,10 +48,6 @@ def _backends(settings: Settings) -> list[str]:
 
 def runs(settings: Settings) -> int:
     return len(_backends(settings))
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _models(num_classes: int, seed: int = 0):
@@ -120,9 +116,9 @@ def memory(kind: str, class_counts) -> dict:
 
     Run in a fresh process per loss: the first model of a process pays for
     the compiler (over 500 MB on JAX), so a throwaway model of the same kind
-    takes that first; then each class count, in increasing order, adds its
-    peak over that baseline (`ru_maxrss` only grows, so the figure of a
-    larger `K` is its own peak as long as peaks grow with `K`).
+    takes that first; then for each class count the peak is reset to the
+    current resident memory (`common.reset_peak`) and the figure is how far
+    building the model and two training steps raise it.
 
     Args:
         kind: `"hpn"` or `"softmax"`.
@@ -132,14 +128,15 @@ def memory(kind: str, class_counts) -> dict:
         `{K: {"params": ..., "memory_mb": ...}}`.
     """
     _timed(_models(10)[kind](), _batches(10), 2)
-    baseline = _maxrss_mb()
     results = {}
     for num_classes in sorted(class_counts):
+        gc.collect()
+        baseline = reset_peak()
         model = _models(num_classes)[kind]()
         _timed(model, _batches(num_classes), 2)
         results[str(num_classes)] = {
             "params": int(model.count_params()),
-            "memory_mb": _maxrss_mb() - baseline,
+            "memory_mb": max(0.0, peak_mb() - baseline),
         }
         del model
     return results
