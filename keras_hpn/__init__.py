@@ -57,13 +57,41 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def _register_with_keras() -> None:
-    for name in _REGISTERED:
-        importlib.import_module(f"keras_hpn.{name}")
+# Set once every class is registered with Keras (see `_register_with_keras`).
+_registered = False
+
+
+def _register_with_keras(finished: str | None = None) -> None:
+    """Imports the modules whose classes Keras must know, once Keras is loaded.
+
+    Waits while a keras-hpn module other than `finished` is still being
+    imported: that module may have imported Keras before defining the names
+    the registered modules import from it. The loader of every keras-hpn
+    module calls this again when the module is done (`_RegisteringLoader`),
+    so the last one to finish registers.
+    """
+    global _registered
+    if _registered or "keras" not in sys.modules:
+        return
+    for name, module in list(sys.modules.items()):
+        if (
+            name.startswith("keras_hpn.")
+            and name != finished
+            and getattr(getattr(module, "__spec__", None), "_initializing", False)
+        ):
+            return
+    _registered = True
+    try:
+        for name in _REGISTERED:
+            importlib.import_module(f"keras_hpn.{name}")
+    except BaseException:
+        _registered = False
+        raise
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
 
 
 class _RegisteringLoader(importlib.abc.Loader):
-    """Keras' own loader, followed by the registration of keras-hpn's classes."""
+    """A module's own loader, followed by `_register_with_keras`."""
 
     def __init__(self, loader) -> None:
         self._loader = loader
@@ -73,26 +101,36 @@ class _RegisteringLoader(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         self._loader.exec_module(module)
-        _register_with_keras()
+        _register_with_keras(finished=module.__name__)
 
     def __getattr__(self, name: str):
         return getattr(self._loader, name)
 
 
-class _AfterKerasImport(importlib.abc.MetaPathFinder):
-    """Finds `keras` once, through the other finders, and wraps its loader."""
+class _Finder(importlib.abc.MetaPathFinder):
+    """Until the classes are registered, wraps the loaders of `keras` and of
+    keras-hpn's modules (as found by the other finders) in
+    `_RegisteringLoader`."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
+        if _registered or not (
+            fullname == "keras" or fullname.startswith("keras_hpn.")
+        ):
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is not None and spec.loader is not None:
+        for finder in list(sys.meta_path):
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None:
             spec.loader = _RegisteringLoader(spec.loader)
         return spec
 
 
 if "keras" in sys.modules:
     _register_with_keras()
-elif not any(isinstance(finder, _AfterKerasImport) for finder in sys.meta_path):
-    sys.meta_path.insert(0, _AfterKerasImport())
+elif not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _Finder())

@@ -1,6 +1,9 @@
 """The geometry imports without Keras; Keras classes register in any import order."""
 
+import ast
+import importlib.util
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -91,3 +94,64 @@ def test_lazy_attributes():
     assert "layers" in dir(keras_hpn)
     with pytest.raises(AttributeError, match="no attribute 'lossses'"):
         keras_hpn.lossses  # noqa: B018
+
+
+def _modules_importing_keras() -> list[str]:
+    """keras-hpn modules that import Keras when they load: any of them can be
+    the one that imports Keras first."""
+    package = pathlib.Path(keras_hpn.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            if any(name == "keras" or name.startswith("keras.") for name in names):
+                parts = path.relative_to(package.parent).with_suffix("").parts
+                found.append(".".join(parts))
+                break
+    return found
+
+
+def test_every_module_can_be_imported_first_and_registers_all_classes():
+    """`from keras_hpn import initializers` as the first import failed with a
+    circular import: loading Keras registered the classes while
+    `initializers` had not defined its own yet."""
+    modules = _modules_importing_keras()
+    assert "keras_hpn.initializers" in modules and "keras_hpn.numerics" in modules
+    names = ["PrototypeCosineLoss", "PrototypeAccuracy", "PrototypeInitializer"]
+    # The import order does not depend on the backend: the quickest to load.
+    backend = "jax" if importlib.util.find_spec("jax") else BACKEND
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    running = {
+        module: subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(
+                    f"""
+                    import importlib
+                    importlib.import_module({module!r})
+                    import keras
+                    print(all(
+                        keras.saving.get_registered_object(f"keras_hpn>{{name}}")
+                        is not None
+                        for name in {names!r} + ["L2NormalizedProjection"]
+                    ))
+                    """
+                ),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for module in modules
+    }
+    for module, process in running.items():
+        out, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, (module, errors[-2000:])
+        assert out.strip().splitlines()[-1] == "True", module
