@@ -85,7 +85,7 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(config, items):
     """`make test` runs the suite once per backend; tests marked `once` do not
     depend on the backend (numpy geometry, the command line, the benchmark
-    harness, keras-tuner workflows, the docs), so they run in the first pass
+    harness, the import order, the docs), so they run in the first pass
     only: KERAS_HPN_ONCE=0 leaves them out of the others."""
     if os.environ.get("KERAS_HPN_ONCE", "1") != "0":
         return

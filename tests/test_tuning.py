@@ -19,8 +19,6 @@ import keras_hpn  # noqa: E402
 from keras_hpn import data  # noqa: E402
 from keras_hpn.tuning import HPNHyperModel, objective  # noqa: E402
 
-pytestmark = pytest.mark.once  # backend-independent: first pass only
-
 SEARCH_SCRIPT = Path(__file__).parent / "scripts" / "tuning_search.py"
 
 
