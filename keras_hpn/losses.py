@@ -20,8 +20,8 @@ from keras_hpn.numerics import (
     check_width,
     class_labels,
     constant,
+    cosine_with,
     keep_tensor,
-    l2_normalize,
     masked,
     per_example,
     regression_targets,
@@ -55,7 +55,7 @@ def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):
     check_width(y_pred, dims, "the prototypes")
     labels, valid = class_labels(y_true, y_pred, num_classes, label_column)
     chosen = ops.take(constant(prototypes, y_pred), labels, axis=0)
-    cosine = ops.sum(l2_normalize(y_pred) * chosen, axis=-1)
+    cosine = cosine_with(y_pred, chosen)
     return masked(ops.square(1.0 - cosine), valid)
 
 
@@ -90,7 +90,7 @@ def hyperspherical_regression_loss(
         _output_axis(y_pred) if upper_prototype is None else np.asarray(upper_prototype)
     )
     check_width(y_pred, axis.shape[0], "the upper prototype")
-    cosine = ops.sum(l2_normalize(y_pred) * constant(axis, y_pred), axis=-1)
+    cosine = cosine_with(y_pred, constant(axis, y_pred))
     targets, valid = regression_targets(y_true, y_pred, target_column)
     scaled = _scaled(targets, lower, upper, clip_targets)
     return masked(ops.square(scaled - cosine), valid)

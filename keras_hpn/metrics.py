@@ -12,9 +12,9 @@ from keras_hpn.numerics import (
     check_width,
     class_labels,
     constant,
+    cosine_with,
     finite_rows,
     keep_tensor,
-    l2_normalize,
     masked,
     regression_targets,
     true_class_rank,
@@ -168,7 +168,7 @@ class RegressionMAE(keras.metrics.Mean):
             else self.upper_prototype
         )
         check_width(y_pred, axis.shape[0], "the upper prototype")
-        cosine = ops.sum(l2_normalize(y_pred) * constant(axis, y_pred), axis=-1)
+        cosine = cosine_with(y_pred, constant(axis, y_pred))
         predicted = self.lower + (cosine + 1.0) / 2.0 * (self.upper - self.lower)
         targets, valid = regression_targets(y_true, y_pred, self.target_column)
         error = masked(ops.abs(predicted - targets), valid)

@@ -57,6 +57,16 @@ def as_float32(x):
     return ops.cast(x, "float32")
 
 
+def cosine_with(y_pred, directions):
+    """Cosine of each row of `y_pred` with the matching row of `directions`.
+
+    `directions` must be unit vectors (broadcast against `y_pred`); the rows
+    of `y_pred` are normalised by `l2_normalize`, so a zero row gives cosine
+    0 with finite gradients and huge rows keep their direction.
+    """
+    return ops.sum(l2_normalize(y_pred) * directions, axis=-1)
+
+
 # (id(array), dtype) -> (weak reference to the array, its tensor).
 _KEPT: dict = {}
 

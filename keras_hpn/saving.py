@@ -90,7 +90,11 @@ def shared(array: np.ndarray) -> np.ndarray:
     """
     if array.size <= INLINE_VALUES:
         return array
-    key = fingerprint(array)
+    return _adopt(array, fingerprint(array))
+
+
+def _adopt(array: np.ndarray, key: str) -> np.ndarray:
+    """The registered matrix of fingerprint `key`, or `array` registered as it."""
     known = _REGISTRY.get(key)
     if known is not None and known.shape == array.shape:
         return known
@@ -172,9 +176,6 @@ class StoredPrototypes:
         """The array or the unresolved `Reference`, without raising."""
         return instance.__dict__[self.slot]
 
-    def config(self, instance):
-        return to_config(self.raw(instance))
-
 
 def config_of(owner, name: str):
     """The config form of the prototype attribute `name` of `owner`."""
@@ -231,8 +232,11 @@ def load_arrays(owner, store, names: tuple[str, ...]) -> None:
                     f"in the config (sha256 {current.sha256[:12]}...): the file is "
                     "damaged or was assembled from two models."
                 )
-            setattr(owner, name, stored)
-            register(descriptor.raw(owner))
+            # Checked rows are unit already, so the fingerprint just taken
+            # is theirs: no second hash of the matrix.
+            owner.__dict__[descriptor.slot] = _adopt(
+                check_prototypes(stored, name), current.sha256
+            )
         elif current is not None and not np.array_equal(current, stored):
             owner.__dict__["_prototype_load_error"] = ValueError(
                 f"The weights file holds other `{name}` than this object: the "

@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Sequence
 
 from keras_hpn.benchmarks.models import CLASSIFIERS, KINDS, Budget
+from keras_hpn.prototypes.blocks import workers
 
 DATASETS = ("fashion_mnist", "digits")
 MODELS = ("mlp", "cnn")
@@ -180,15 +181,11 @@ def machine() -> dict:
                     break
     except OSError:
         pass
-    try:
-        threads = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        threads = os.cpu_count()
     return {
         "backend": backend,
         "processor": processor,
         "cpus": os.cpu_count(),
-        "threads": threads,
+        "threads": workers(),
         "tf_intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS"),
         "versions": versions,
     }

@@ -9,6 +9,7 @@ separation statistics with the lower bound and the gap, package version).
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 from collections.abc import Sequence
@@ -91,7 +92,8 @@ def save_prototypes(
                 f"one string. Received: class_names={class_names!r}"
             )
         names = [str(name) for name in class_names]
-        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        counts = collections.Counter(names)
+        repeated = sorted(name for name, count in counts.items() if name and count > 1)
         if repeated:
             raise ValueError(
                 "`class_names` must name each class once; two classes with one "

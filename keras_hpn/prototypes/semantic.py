@@ -347,8 +347,8 @@ def _capped_embedding(
     first = np.zeros_like(points)
     second = np.zeros_like(points)
     for step in range(steps):
-        grad, _ = _capped_gradient(
-            points, target, caps[step], temperature, sharpness[step]
+        grad = _capped_gradient(
+            points, target, caps[step], temperature, sharpness[step], off
         )
         grad -= np.sum(grad * points, axis=1, keepdims=True) * points
         first = 0.9 * first + 0.1 * grad
@@ -364,15 +364,11 @@ def _capped_gradient(
     cap: float,
     temperature: float,
     sharpness: float,
-) -> tuple[np.ndarray, float]:
-    """Gradient and value of the capped neighbour loss.
-
-    The loss is `KL(target || q) + sum_{i != j} softplus(b (c_ij - cap)) / b`
-    with `q` the `neighbour_distribution` of the cosines `c` and the KL
-    divergence averaged over the rows.
-    """
+    off: np.ndarray,
+) -> np.ndarray:
+    """Gradient of the capped neighbour loss (`_capped_loss`); `off` masks the
+    diagonal out."""
     num_classes = points.shape[0]
-    off = ~np.eye(num_classes, dtype=bool)
     cosines = points @ points.T
     neighbours = neighbour_distribution(cosines, temperature)
     # d KL / d c_ij = (q_ij - p_ij) / t, averaged over the K rows.
@@ -380,12 +376,29 @@ def _capped_gradient(
     excess = np.where(off, sharpness * (cosines - cap), -np.inf)
     # d softplus(b (c - cap)) / b / d c = sigmoid(b (c - cap)), overflow-free.
     coefficients += 0.5 * (1.0 + np.tanh(excess / 2.0))
+    return (coefficients + coefficients.T) @ points
+
+
+def _capped_loss(
+    points: np.ndarray,
+    target: np.ndarray,
+    cap: float,
+    temperature: float,
+    sharpness: float,
+) -> float:
+    """`KL(target || q) + sum_{i != j} softplus(b (c_ij - cap)) / b`, with `q`
+    the `neighbour_distribution` of the cosines `c` and the KL divergence
+    averaged over the rows (used to check `_capped_gradient`)."""
+    num_classes = points.shape[0]
+    off = ~np.eye(num_classes, dtype=bool)
+    cosines = points @ points.T
+    neighbours = neighbour_distribution(cosines, temperature)
+    excess = sharpness * (cosines[off] - cap)
     divergence = (
         np.sum(target[off] * (np.log(target[off]) - np.log(neighbours[off])))
         / num_classes
     )
-    penalty = np.sum(np.logaddexp(0.0, excess[off])) / sharpness
-    return (coefficients + coefficients.T) @ points, float(divergence + penalty)
+    return float(divergence + np.sum(np.logaddexp(0.0, excess)) / sharpness)
 
 
 def rank_correlation(prototypes: np.ndarray, vectors: np.ndarray) -> float:

@@ -179,13 +179,16 @@ def step_times(class_counts, rounds: int = 9, max_steps: int = 20) -> dict:
 
 def run(settings: Settings, progress: ProgressBar) -> dict:
     """The measurements of every backend, each part in a fresh process."""
+    import keras
+
     results = {}
     for backend in _backends(settings):
         measured = _measure(
             backend,
             list(settings.cost_classes),
             settings.cost_rounds,
-            settings.cost_in_process,
+            # Only the active backend can be measured in this process.
+            settings.cost_in_process and backend == keras.backend.backend(),
         )
         results[backend] = measured
         if "classes" in measured:
