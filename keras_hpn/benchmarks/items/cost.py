@@ -50,17 +50,16 @@ def runs(settings: Settings) -> int:
     return len(_backends(settings))
 
 
-def _models(num_classes: int, seed: int = 0):
+def _models(num_classes: int, seed: int = 0, metric: bool = True):
     import keras
     import numpy as np
 
     import keras_hpn
 
-    rng = np.random.default_rng(seed)
-    protos = rng.standard_normal((num_classes, DIMS))
-    protos /= np.linalg.norm(protos, axis=1, keepdims=True)
-
     def hpn():
+        # Made here, so that the softmax model's memory does not count them.
+        protos = np.random.default_rng(seed).standard_normal((num_classes, DIMS))
+        protos /= np.linalg.norm(protos, axis=1, keepdims=True)
         keras.utils.set_random_seed(seed)
         model = keras.Sequential(
             [
@@ -72,7 +71,7 @@ def _models(num_classes: int, seed: int = 0):
         model.compile(
             optimizer="adam",
             loss=keras_hpn.losses.PrototypeCosineLoss(protos),
-            metrics=[keras_hpn.metrics.PrototypeAccuracy(protos)],
+            metrics=[keras_hpn.metrics.PrototypeAccuracy(protos)] if metric else [],
         )
         return model
 
@@ -111,7 +110,7 @@ def _timed(model, batches, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def memory(kind: str, class_counts) -> dict:
+def memory(kind: str, class_counts, metric: bool = True) -> dict:
     """Parameters and resident memory of one loss's model per class count.
 
     Run in a fresh process per loss: the first model of a process pays for
@@ -123,16 +122,18 @@ def memory(kind: str, class_counts) -> dict:
     Args:
         kind: `"hpn"` or `"softmax"`.
         class_counts: the numbers of classes `K`.
+        metric: compile the HPN model with `PrototypeAccuracy` (as the item
+            does) or without it (`bench/memory.py` compares the two).
 
     Returns:
         `{K: {"params": ..., "memory_mb": ...}}`.
     """
-    _timed(_models(10)[kind](), _batches(10), 2)
+    _timed(_models(10, metric=metric)[kind](), _batches(10), 2)
     results = {}
     for num_classes in sorted(class_counts):
         gc.collect()
         baseline = reset_peak()
-        model = _models(num_classes)[kind]()
+        model = _models(num_classes, metric=metric)[kind]()
         _timed(model, _batches(num_classes), 2)
         results[str(num_classes)] = {
             "params": int(model.count_params()),
