@@ -32,3 +32,18 @@ def test_peak_is_measured_per_model_after_a_larger_earlier_peak():
     grown = float(done.stdout.strip().splitlines()[-1])
     # 100 MiB = 104.9 MB; ru_maxrss would have read 0 here.
     assert 95 < grown < 130
+
+
+def test_softmax_model_draws_no_prototypes(monkeypatch):
+    """The softmax model's memory once counted the HPN prototypes, drawn
+    before either model was built."""
+    import numpy as np
+
+    from keras_hpn.benchmarks.items import cost
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("prototypes drawn for the softmax model")
+
+    monkeypatch.setattr(np.random, "default_rng", refuse)
+    model = cost._models(50)["softmax"]()
+    assert model.count_params() == 512 * 512 + 512 + 512 * 50 + 50

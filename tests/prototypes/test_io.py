@@ -81,3 +81,15 @@ def test_shape_mismatch_and_missing_arrays_refused(tmp_path):
 def test_save_checks_names():
     with pytest.raises(ValueError, match="class_names"):
         io.save_prototypes("unused.npz", np.eye(2), class_names=["a"])
+
+
+def test_duplicate_names_are_found_in_linear_time(tmp_path):
+    """`names.count` per name made this quadratic: about a minute here."""
+    import time
+
+    names = [f"class {i}" for i in range(60_000)] + ["class 7"]
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="Repeated: \\['class 7'\\]"):
+        rows = np.random.default_rng(0).standard_normal((len(names), 2))
+        io.save_prototypes(tmp_path / "p.npz", rows, class_names=names)
+    assert time.perf_counter() - start < 5.0
