@@ -9,7 +9,8 @@ function only.
 
 from __future__ import annotations
 
-import numbers
+from keras_hpn.data.tfds import load
+from keras_hpn.prototypes.validation import check_size
 
 # ImageNet's per-channel mean and standard deviation of pixels in [0, 1]
 # (the statistics torchvision's and Keras' pretrained models use).
@@ -73,45 +74,11 @@ def image_classification(
     protos = keras_hpn.prototypes.hyperspherical(len(names), 256, seed=0)
     ```
     """
-    for argument, value, minimum in (
-        ("image_size", image_size, 8),
-        ("batch_size", batch_size, 1),
-        ("shuffle_buffer", shuffle_buffer, 1),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Integral)
-            or value < minimum
-        ):
-            raise ValueError(
-                f"`{argument}` must be an integer >= {minimum}. "
-                f"Received: {argument}={value!r}"
-            )
-    if not isinstance(split, str) or not split:
-        raise ValueError(
-            f"`split` must be a tfds split string such as 'train'. "
-            f"Received: split={split!r}"
-        )
-    try:
-        import tensorflow as tf
-        import tensorflow_datasets as tfds
-    except ImportError as error:
-        raise ImportError(
-            "keras_hpn.data.image_classification needs TensorFlow Datasets: "
-            '`pip install "keras-hpn[tfds]"`.'
-        ) from error
-
-    training = split.startswith("train")
-    augment = training if augment is None else bool(augment)
-    shuffle = training if shuffle is None else bool(shuffle)
-    dataset, info = tfds.load(
-        name,
-        split=split,
-        data_dir=data_dir,
-        download=download,
-        shuffle_files=shuffle,
-        read_config=tfds.ReadConfig(shuffle_seed=seed),
-        with_info=True,
+    size = check_size(image_size, "image_size", 8)
+    batch_size = check_size(batch_size, "batch_size", 1)
+    shuffle_buffer = check_size(shuffle_buffer, "shuffle_buffer", 1)
+    tf, dataset, info, augment, shuffle = load(
+        name, split, augment, shuffle, seed, data_dir, download
     )
     features = info.features
     if "image" not in features or "label" not in features:
@@ -119,7 +86,6 @@ def image_classification(
             f"`name` must be a dataset with 'image' and 'label' features; "
             f"{name!r} has {sorted(features.keys())}."
         )
-    size = int(image_size)
     larger = int(round(size * _CROP_MARGIN))
     mean = tf.constant(mean, tf.float32)
     std = tf.constant(std, tf.float32)
@@ -141,12 +107,12 @@ def image_classification(
 
     if shuffle:
         dataset = dataset.shuffle(
-            int(shuffle_buffer), seed=seed, reshuffle_each_iteration=True
+            shuffle_buffer, seed=seed, reshuffle_each_iteration=True
         )
     # Per-example stateless seeds: reproducible with `seed`, new each epoch.
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     dataset = tf.data.Dataset.zip((dataset, seeds.batch(4))).map(
         prepare, num_parallel_calls=tf.data.AUTOTUNE
     )
-    dataset = dataset.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     return dataset, list(features["label"].names)

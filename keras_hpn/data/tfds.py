@@ -7,9 +7,9 @@ Keras backend (Keras takes a `tf.data.Dataset` on JAX and PyTorch too).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from keras_hpn.prototypes.validation import check_size
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -207,45 +207,10 @@ def cifar(
         Recognition. CVPR 2016, Section 4.2.
     """
     _check_name(name)
-    if not isinstance(split, str) or not split:
-        raise ValueError(
-            f"`split` must be a tfds split string such as 'train'. "
-            f"Received: split={split!r}"
-        )
-    for argument, value in (
-        ("batch_size", batch_size),
-        ("shuffle_buffer", shuffle_buffer),
-    ):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise ValueError(
-                f"`{argument}` must be a positive integer. "
-                f"Received: {argument}={value!r}"
-            )
-        if value < 1:
-            raise ValueError(
-                f"`{argument}` must be a positive integer. "
-                f"Received: {argument}={value!r}"
-            )
-    try:
-        import tensorflow as tf
-        import tensorflow_datasets as tfds
-    except ImportError as error:
-        raise ImportError(
-            "keras_hpn.data.cifar needs TensorFlow Datasets: "
-            "`pip install tensorflow tensorflow-datasets`."
-        ) from error
-
-    training = split.startswith("train")
-    augment = training if augment is None else bool(augment)
-    shuffle = training if shuffle is None else bool(shuffle)
-    dataset, info = tfds.load(
-        name,
-        split=split,
-        data_dir=data_dir,
-        download=download,
-        shuffle_files=shuffle,
-        read_config=tfds.ReadConfig(shuffle_seed=seed),
-        with_info=True,
+    batch_size = check_size(batch_size, "batch_size", 1)
+    shuffle_buffer = check_size(shuffle_buffer, "shuffle_buffer", 1)
+    tf, dataset, info, augment, shuffle = load(
+        name, split, augment, shuffle, seed, data_dir, download
     )
     dataset = dataset.map(
         lambda example: (example["image"], example["label"]),
@@ -255,7 +220,7 @@ def cifar(
         dataset = dataset.cache()
     if shuffle:
         dataset = dataset.shuffle(
-            int(shuffle_buffer), seed=seed, reshuffle_each_iteration=True
+            shuffle_buffer, seed=seed, reshuffle_each_iteration=True
         )
     if augment:
         # Per-example stateless seeds: reproducible with `seed`, new each epoch.
@@ -270,7 +235,7 @@ def cifar(
         lambda image, label: (normalize(image, name), label),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    dataset = dataset.batch(int(batch_size), drop_remainder=drop_remainder)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
     if not return_names:
         return dataset
@@ -278,3 +243,46 @@ def cifar(
     if names == [str(i) for i in range(len(names))]:
         names = cifar_class_names(name)
     return dataset, names
+
+
+def load(
+    name: str,
+    split: str,
+    augment: bool | None,
+    shuffle: bool | None,
+    seed: int | None,
+    data_dir: str | None,
+    download: bool,
+):
+    """`tfds.load` of `(name, split)` with the defaults every pipeline shares.
+
+    Checks `split`, imports TensorFlow and tfds (an `ImportError` names the
+    extra to install), and resolves `augment` and `shuffle`: `None` means
+    only for training splits. Returns `(tf, dataset, info, augment, shuffle)`.
+    """
+    if not isinstance(split, str) or not split:
+        raise ValueError(
+            f"`split` must be a tfds split string such as 'train'. "
+            f"Received: split={split!r}"
+        )
+    try:
+        import tensorflow as tf
+        import tensorflow_datasets as tfds
+    except ImportError as error:
+        raise ImportError(
+            f"keras_hpn.data needs TensorFlow Datasets to load {name!r}: "
+            '`pip install "keras-hpn[tfds]"`.'
+        ) from error
+    training = split.startswith("train")
+    augment = training if augment is None else bool(augment)
+    shuffle = training if shuffle is None else bool(shuffle)
+    dataset, info = tfds.load(
+        name,
+        split=split,
+        data_dir=data_dir,
+        download=download,
+        shuffle_files=shuffle,
+        read_config=tfds.ReadConfig(shuffle_seed=seed),
+        with_info=True,
+    )
+    return tf, dataset, info, augment, shuffle
