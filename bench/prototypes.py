@@ -31,7 +31,7 @@ import time
 import tracemalloc
 
 from keras_hpn.prototypes import hpn_sgd, place, separation
-from keras_hpn.prototypes.optimize import largest_cosine
+from keras_hpn.prototypes.optimize.blocks import largest_cosine
 
 # (K, D, best known largest cosine before this library, its source).
 TABLE = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.prototypes import check_prototypes
-from keras_hpn.prototypes.validation import (
-    check_memory,
+from keras_hpn.utils.memory import BLOCK_BYTES, CLASS_CHUNK, check_memory
+from keras_hpn.utils.validation import (
+    check_prototypes,
     check_range,
     check_size,
     check_unit_vector,
@@ -34,12 +34,6 @@ def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
     norms = row_norms(array)[..., None]
     with np.errstate(invalid="ignore"):
         return array / np.maximum(norms, 1e-12)
-
-
-# Bytes of one block of scores (rows x classes, float64) while decoding.
-BLOCK_BYTES = 64 * 2**20
-# Classes scored at once while decoding.
-CLASS_CHUNK = 8192
 
 
 def class_scores(outputs: object, prototypes: object) -> np.ndarray:

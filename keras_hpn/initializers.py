@@ -6,9 +6,8 @@ import keras
 import numpy as np
 
 from keras_hpn import saving
-from keras_hpn.prototypes import hyperspherical
-from keras_hpn.prototypes.geometry import METHODS
-from keras_hpn.prototypes.validation import check_seed
+from keras_hpn.prototypes import METHODS, hyperspherical
+from keras_hpn.utils.validation import check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")

@@ -6,8 +6,9 @@ import keras
 from keras import ops
 
 from keras_hpn.initializers import PrototypeInitializer
-from keras_hpn.numerics import CLASS_CHUNK, SQUARED_NORM_EPSILON, l2_normalize
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.numerics import SQUARED_NORM_EPSILON, l2_normalize
+from keras_hpn.utils.memory import CLASS_CHUNK
+from keras_hpn.utils.validation import check_size
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")

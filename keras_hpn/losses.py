@@ -26,7 +26,7 @@ from keras_hpn.numerics import (
     per_example,
     regression_targets,
 )
-from keras_hpn.prototypes.validation import (
+from keras_hpn.utils.validation import (
     check_column,
     check_range,
     check_unit_vector,

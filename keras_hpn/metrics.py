@@ -7,7 +7,6 @@ from keras import ops
 
 from keras_hpn import saving
 from keras_hpn.numerics import (
-    CLASS_CHUNK,
     as_float32,
     check_width,
     class_labels,
@@ -19,7 +18,8 @@ from keras_hpn.numerics import (
     regression_targets,
     true_class_rank,
 )
-from keras_hpn.prototypes.validation import (
+from keras_hpn.utils.memory import CLASS_CHUNK
+from keras_hpn.utils.validation import (
     check_column,
     check_range,
     check_size,

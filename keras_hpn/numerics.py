@@ -21,6 +21,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hpn.utils.memory import CLASS_CHUNK
+
 # Squared norms below this are treated as zero: a zero vector normalises to
 # zero with finite gradients instead of 0/0.
 SQUARED_NORM_EPSILON = 1e-12
@@ -249,11 +251,6 @@ def regression_targets(y_true, y_pred, column: int | None = None):
     values = ops.cast(values, y_pred.dtype)
     valid = ops.isfinite(values)
     return ops.where(valid, values, ops.zeros_like(values)), valid
-
-
-# Classes scored at once by metrics and layers: bounds the batch x classes
-# score block (1,024 x 8,192 float32 = 32 MB) whatever the number of classes.
-CLASS_CHUNK = 8192
 
 
 def true_class_rank(y_pred, prototypes: np.ndarray, labels, chunk: int = CLASS_CHUNK):

@@ -26,7 +26,7 @@ import weakref
 
 import numpy as np
 
-from keras_hpn.prototypes.validation import check_prototypes
+from keras_hpn.utils.validation import check_prototypes
 
 # Above this many numbers (K x D), prototypes are stored in the weights file.
 INLINE_VALUES = 16_384

@@ -28,9 +28,8 @@ from keras_hpn.metrics import (
     PrototypeAccuracy,
     RegressionMAE,
 )
-from keras_hpn.prototypes import hyperspherical, multitask
-from keras_hpn.prototypes.geometry import METHODS
-from keras_hpn.prototypes.validation import check_range
+from keras_hpn.prototypes import METHODS, hyperspherical, multitask
+from keras_hpn.utils.validation import check_range
 
 try:
     import keras_tuner

@@ -15,7 +15,7 @@ import keras_hpn
 from keras_hpn import decoding
 from keras_hpn.layers import PrototypeHead
 from keras_hpn.metrics import PrototypeAccuracy
-from keras_hpn.prototypes.validation import check_memory
+from keras_hpn.utils.memory import check_memory
 
 
 def unit_rows(count, dims, seed):
@@ -96,7 +96,7 @@ def test_top_k_head_equals_the_dense_head(chunk):
 
 
 def test_class_scores_refuses_what_cannot_fit(monkeypatch):
-    from keras_hpn.prototypes import validation
+    from keras_hpn.utils import memory as validation
 
     monkeypatch.setattr(validation, "available_memory", lambda: 1000)
     with pytest.raises(ValueError, match=r"GiB.*predict_classes"):
@@ -171,7 +171,7 @@ def test_loss_and_metric_share_one_copy_of_large_prototypes():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
 def test_checking_100000_prototypes_needs_about_one_copy():
     from keras_hpn.benchmarks.common import peak_mb, reset_peak
-    from keras_hpn.prototypes.validation import check_prototypes
+    from keras_hpn.utils.validation import check_prototypes
 
     raw = np.random.default_rng(0).standard_normal((100_000, 128))
     before = reset_peak()

@@ -45,3 +45,41 @@ def test_no_two_modules_import_each_other():
         if second in graph and first < second and first in graph[second]
     )
     assert cycles == []
+
+
+def _imported_names(path: pathlib.Path) -> set[tuple[str, str | None]]:
+    """(module, name) of every `from module import name` and (module, None)
+    of every `import module` in `path`, at any depth of its code."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update((alias.name, None) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.update((node.module or "", alias.name) for alias in node.names)
+    return found
+
+
+def test_modules_outside_prototypes_use_its_public_api_only():
+    """The geometry is reached through `keras_hpn.prototypes`' `__all__`, so
+    its insides can move without touching the Keras-facing modules."""
+    import keras_hpn.prototypes as geometry
+
+    public = set(geometry.__all__)
+    inside = PACKAGE / "prototypes"
+    private = sorted(
+        f"{path.relative_to(PACKAGE.parent)}: {module}"
+        + (f" import {name}" if name else "")
+        for path in PACKAGE.rglob("*.py")
+        if inside not in path.parents
+        for module, name in _imported_names(path)
+        if module.startswith("keras_hpn.prototypes")
+        and (module != "keras_hpn.prototypes" or name not in public)
+    )
+    assert private == []
+
+
+def test_the_geometry_holds_no_infrastructure():
+    """Argument checks, memory estimates, the progress printer and the CLI
+    live outside `keras_hpn/prototypes/`."""
+    names = {path.stem for path in (PACKAGE / "prototypes").rglob("*.py")}
+    assert names.isdisjoint({"validation", "progress", "command", "memory"})

@@ -1,7 +1,7 @@
 """What the benchmark items share: their settings and summaries.
 
 Progress lines come from the package's one printer,
-`keras_hpn.prototypes.progress.ProgressBar` (its `step`).
+`keras_hpn.utils.progress.ProgressBar` (its `step`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Sequence
 
 from keras_hpn.benchmarks.models import CLASSIFIERS, KINDS, Budget
-from keras_hpn.prototypes.blocks import workers
+from keras_hpn.utils.memory import workers
 
 DATASETS = ("fashion_mnist", "digits")
 MODELS = ("mlp", "cnn")

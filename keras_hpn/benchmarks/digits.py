@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from keras_hpn import data
 from keras_hpn.benchmarks import models
 from keras_hpn.benchmarks.models import Budget
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,7 +30,7 @@ from keras_hpn.benchmarks.items import (
     regression,
     representations,
 )
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 __all__ = ["ITEMS", "Settings", "count_runs", "run", "run_cifar"]
 

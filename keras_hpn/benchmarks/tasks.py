@@ -57,8 +57,7 @@ def body_maker(settings: Settings, x: np.ndarray):
 @functools.lru_cache(maxsize=64)
 def semantic(names: tuple[str, ...], dims: int, seed: int) -> np.ndarray:
     """Prototypes with semantic priors from the bundled MiniLM class-name vectors."""
-    from keras_hpn.prototypes import semantic_prototypes
-    from keras_hpn.prototypes.semantic import BUNDLED_WORD_VECTORS
+    from keras_hpn.prototypes import BUNDLED_WORD_VECTORS, semantic_prototypes
 
     return semantic_prototypes(list(names), BUNDLED_WORD_VECTORS, dims, seed=seed)
 

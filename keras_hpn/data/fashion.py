@@ -48,7 +48,7 @@ def fashion_mnist_class_names() -> list[str]:
     """The ten Fashion-MNIST class names, by class id.
 
     Spelt as in the word vectors that ship with keras-hpn
-    (`keras_hpn.prototypes.semantic.BUNDLED_WORD_VECTORS`), so that they can
+    (`keras_hpn.prototypes.BUNDLED_WORD_VECTORS`), so that they can
     be passed to `keras_hpn.prototypes.semantic_prototypes` as they are.
 
     Returns:

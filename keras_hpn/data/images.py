@@ -10,7 +10,7 @@ function only.
 from __future__ import annotations
 
 from keras_hpn.data.tfds import load
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.utils.validation import check_size
 
 # ImageNet's per-channel mean and standard deviation of pixels in [0, 1]
 # (the statistics torchvision's and Keras' pretrained models use).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.utils.validation import check_size
 
 CIFAR10_CLASSES = (
     "airplane",

@@ -4,7 +4,7 @@ Two sides of the same question live here:
 
 * `known_optimum`: the exact optimum where it is proven (regular simplex,
   cross-polytope, regular polygon, and the universally optimal
-  configurations that `keras_hpn.prototypes.codes` builds);
+  configurations that `keras_hpn.prototypes.constructions.codes` builds);
 * `lower_bound`: a value no placement can beat, the strongest of
   Levenshtein's bound (`levenshtein_cosine`), the cap-packing bound and the
   degree-2 linear-programming bound.
@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.utils.validation import check_size
 
 # Grid for the spherical cap integral; its error is far below 1e-6.
 _CAP_GRID = 200_001

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_hpn.prototypes.separation import separation
-from keras_hpn.prototypes.validation import check_prototypes
+from keras_hpn.utils.validation import check_prototypes
 from keras_hpn.version import __version__
 
 # Rows further than this from unit length are refused on load.

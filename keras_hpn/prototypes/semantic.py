@@ -18,10 +18,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from keras_hpn.prototypes import blocks
-from keras_hpn.prototypes.geometry import hyperspherical
-from keras_hpn.prototypes.optimize import largest_cosine, random_start, smooth_max
-from keras_hpn.prototypes.validation import check_memory, check_size
+from keras_hpn.prototypes.optimize import blocks
+from keras_hpn.prototypes.optimize.annealing import (
+    largest_cosine,
+    random_start,
+    smooth_max,
+)
+from keras_hpn.prototypes.placement import hyperspherical
+from keras_hpn.utils.memory import check_memory
+from keras_hpn.utils.validation import check_size
 
 _WORD_SEPARATORS = re.compile(r"[\s_\-]+")
 

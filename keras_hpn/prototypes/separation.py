@@ -10,14 +10,14 @@ import math
 
 import numpy as np
 
-from keras_hpn.prototypes.blocks import nearest_cosines
 from keras_hpn.prototypes.bounds import (
     cap_fraction,
     known_optimum,
     levenshtein_cosine,
     lower_bound,
 )
-from keras_hpn.prototypes.validation import check_prototypes
+from keras_hpn.prototypes.optimize.blocks import nearest_cosines
+from keras_hpn.utils.validation import check_prototypes
 
 __all__ = [
     "Separation",

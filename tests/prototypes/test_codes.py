@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import codes, fields
+from keras_hpn.prototypes.constructions import codes, fields
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 

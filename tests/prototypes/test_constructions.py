@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import constructions
 from keras_hpn.prototypes.bounds import lower_bound
-from keras_hpn.prototypes.optimize import largest_cosine
+from keras_hpn.prototypes.constructions import table as constructions
+from keras_hpn.prototypes.optimize.annealing import largest_cosine
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 

@@ -28,9 +28,11 @@ SCRIPT = textwrap.dedent(
     package.__path__ = [sys.argv[1] + "/keras_hpn"]
     sys.modules["keras_hpn"] = package
     import numpy as np
-    from keras_hpn.prototypes import blocks, geometry, optimize
+    from keras_hpn.prototypes import placement
+    from keras_hpn.prototypes.optimize import annealing as optimize
+    from keras_hpn.prototypes.optimize import blocks
 
-    auto = geometry.hyperspherical(300, 10, seed=0)
+    auto = placement.hyperspherical(300, 10, seed=0)
     # Blocks of 75 rows: the large-K path (row blocks spread over threads).
     blocks.BLOCK_BYTES = 75 * 4 * 300
     np.savez(

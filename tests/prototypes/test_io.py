@@ -3,14 +3,14 @@ import json
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import geometry, io
+from keras_hpn.prototypes import io, placement
 from keras_hpn.version import __version__
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
 
 def test_round_trip_with_metadata(tmp_path):
-    points = geometry.hyperspherical(12, 3, seed=5)
+    points = placement.hyperspherical(12, 3, seed=5)
     path = tmp_path / "p.npz"
     io.save_prototypes(
         path, points, class_names=list("abcdefghijkl"), seed=5, method="auto"
@@ -27,13 +27,13 @@ def test_round_trip_with_metadata(tmp_path):
 
 
 def test_placement_saved_with_its_method(tmp_path):
-    placement = geometry.place(240, 8, seed=0)
-    metadata = io.save_prototypes(tmp_path / "p.npz", placement, method="auto")
+    placed = placement.place(240, 8, seed=0)
+    metadata = io.save_prototypes(tmp_path / "p.npz", placed, method="auto")
     assert metadata["method"] == "auto" and metadata["method_used"] == "code"
     assert metadata["construction"] == "E8 roots"
     assert metadata["optimum"] == 0.5 and abs(metadata["gap"]) < 1e-12
     loaded, _, again = io.load_prototypes(tmp_path / "p.npz")
-    np.testing.assert_allclose(loaded, placement.prototypes, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(loaded, placed.prototypes, rtol=0, atol=1e-15)
     assert again == metadata
 
 

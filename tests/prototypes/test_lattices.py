@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import codes, lattices
+from keras_hpn.prototypes.constructions import codes, lattices
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 

@@ -3,8 +3,11 @@ import io
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import blocks, constructions, geometry, optimize
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.prototypes import placement
+from keras_hpn.prototypes.constructions import table as constructions
+from keras_hpn.prototypes.optimize import annealing as optimize
+from keras_hpn.prototypes.optimize import blocks, paper
+from keras_hpn.utils.progress import ProgressBar
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
@@ -19,13 +22,13 @@ def test_hpn_sgd_step_matches_hand_computation():
     expected = points - 0.1 * gradient
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(
-        optimize.hpn_sgd_from(points, steps=1), expected, atol=1e-15
+        paper.hpn_sgd_from(points, steps=1), expected, atol=1e-15
     )
 
 
 def test_hpn_sgd_reproduces_the_paper_figure():
     # Faithful re-implementation, seed 300, 10,000 steps: 0.376 (DESIGN.md).
-    points = optimize.hpn_sgd(100, 10, seed=300)
+    points = paper.hpn_sgd(100, 10, seed=300)
     assert optimize.largest_cosine(points) == pytest.approx(0.376, abs=0.002)
 
 
@@ -33,7 +36,7 @@ def test_hpn_sgd_reproduces_the_paper_figure():
 # is to come within 0.1% of them.
 @pytest.mark.parametrize("dims, best_known", [(10, 0.33466), (25, 0.11072)])
 def test_auto_reaches_best_known_values_k100(dims, best_known):
-    points = geometry.hyperspherical(100, dims, seed=0)
+    points = placement.hyperspherical(100, dims, seed=0)
     np.testing.assert_allclose(np.linalg.norm(points, axis=1), 1.0, atol=1e-12)
     assert optimize.largest_cosine(points) <= best_known * 1.001
 
@@ -135,7 +138,7 @@ def test_progress_bar_draws_on_stream():
 
 def test_jax_backend_follows_the_numpy_steps():
     pytest.importorskip("jax")
-    jax_backend = pytest.importorskip("keras_hpn.prototypes.jax_backend")
+    jax_backend = pytest.importorskip("keras_hpn.prototypes.optimize.jax_backend")
     import jax
     import jax.numpy as jnp
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import geometry, semantic
-from keras_hpn.prototypes.optimize import largest_cosine
+from keras_hpn.prototypes import placement, semantic
+from keras_hpn.prototypes.optimize.annealing import largest_cosine
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
@@ -119,7 +119,7 @@ def test_capped_gradient_matches_finite_differences():
 def test_semantic_priors_follow_real_word_similarity(bundled_words, dims):
     vectors = semantic.class_vectors(GROUPED_NAMES, bundled_words)
     placed = semantic.semantic_prototypes(GROUPED_NAMES, bundled_words, dims, seed=0)
-    plain = geometry.hyperspherical(len(GROUPED_NAMES), dims, seed=0)
+    plain = placement.hyperspherical(len(GROUPED_NAMES), dims, seed=0)
     assert semantic.rank_correlation(placed, vectors) >= 0.5
     assert largest_cosine(placed) <= largest_cosine(plain) + 0.04
     np.testing.assert_allclose(np.linalg.norm(placed, axis=1), 1.0, atol=1e-12)
@@ -131,7 +131,7 @@ def test_semantic_priors_on_synthetic_groups():
     centres = rng.standard_normal((5, 30))
     vectors = np.repeat(centres, 4, axis=0) + 0.3 * rng.standard_normal((20, 30))
     placed = semantic.semantic_prototypes(None, vectors, 6, seed=0)  # K > 2D
-    plain = geometry.hyperspherical(20, 6, seed=0)
+    plain = placement.hyperspherical(20, 6, seed=0)
     assert largest_cosine(placed) <= largest_cosine(plain) + 0.04
     # Every class's nearest prototype lies in its own group (measured: 20 of
     # 20, against 3 of 20 without priors), and a group's prototypes are
@@ -149,7 +149,7 @@ def test_weight_zero_is_the_placement_without_priors(bundled_words):
     placed = semantic.semantic_prototypes(
         GROUPED_NAMES, bundled_words, 5, seed=3, weight=0.0
     )
-    np.testing.assert_array_equal(placed, geometry.hyperspherical(20, 5, seed=3))
+    np.testing.assert_array_equal(placed, placement.hyperspherical(20, 5, seed=3))
 
 
 def test_semantic_deterministic_and_weight_checked():
@@ -206,7 +206,7 @@ def _cifar100_benchmark():
 def _cifar100_figures(bundled_words, dims):
     bench = _cifar100_benchmark()
     placed = semantic.semantic_prototypes(bench.NAMES, bundled_words, dims, seed=0)
-    plain = geometry.hyperspherical(100, dims, seed=0)
+    plain = placement.hyperspherical(100, dims, seed=0)
     return bench.superclass_figures(placed, bench.NAMES), largest_cosine(plain)
 
 

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import geometry
+from keras_hpn.prototypes import placement
 from keras_hpn.prototypes.separation import (
     cap_fraction,
     known_optimum,
@@ -43,7 +43,7 @@ def test_lower_bound_is_levenshtein():
 
 @pytest.mark.parametrize("num_classes, dims", [(13, 3), (30, 4), (60, 6)])
 def test_lower_bound_below_achieved(num_classes, dims):
-    points = geometry.hyperspherical(num_classes, dims, seed=0)
+    points = placement.hyperspherical(num_classes, dims, seed=0)
     result = separation(points)
     assert result.optimum is None
     assert result.lower_bound < result.largest_cosine
@@ -51,7 +51,7 @@ def test_lower_bound_below_achieved(num_classes, dims):
 
 
 def test_separation_of_an_optimum_has_zero_gap():
-    result = separation(geometry.place(12, 3, seed=0))
+    result = separation(placement.place(12, 3, seed=0))
     assert result.optimum == pytest.approx(1 / math.sqrt(5))
     assert abs(result.gap) < 1e-12
     assert result.method == "code (icosahedron)"

@@ -31,7 +31,7 @@ import sys
 import time
 
 from keras_hpn.benchmarks.common import Settings, peak_mb, reset_peak
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 FEATURES = 512
 DIMS = 128

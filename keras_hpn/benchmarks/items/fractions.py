@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from keras_hpn.benchmarks import tasks
 from keras_hpn.benchmarks.common import Settings, summary
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 
 def runs(settings: Settings) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from keras_hpn import data
 from keras_hpn.benchmarks import models
 from keras_hpn.benchmarks.common import Settings, summary
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 KINDS = ("hpn", "softmax_mse")
 

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from keras_hpn.benchmarks.common import Settings
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 README = Path("/usr/share/doc/dataset-fashion-mnist/README.md.gz")
 SOURCE = "github.com/zalandoresearch/fashion-mnist README, Benchmark table"

@@ -13,7 +13,7 @@ import itertools
 
 from keras_hpn.benchmarks import models, tasks
 from keras_hpn.benchmarks.common import Settings, summary
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 SEEN = 5  # classes below this train the networks; the rest are probed
 DIMS = 5

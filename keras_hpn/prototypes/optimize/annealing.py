@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.prototypes import blocks
-from keras_hpn.prototypes.blocks import largest_cosine, nearest_cosines
-from keras_hpn.prototypes.progress import ProgressBar
-from keras_hpn.prototypes.validation import (
-    check_memory,
+from keras_hpn.prototypes.optimize import blocks
+from keras_hpn.prototypes.optimize.blocks import largest_cosine
+from keras_hpn.utils.memory import BLOCK_BYTES, check_memory, workers
+from keras_hpn.utils.progress import ProgressBar
+from keras_hpn.utils.validation import (
     check_prototypes,
     check_seed,
     check_size,
@@ -32,10 +32,6 @@ __all__ = [
     "default_polish_steps",
     "default_restarts",
     "default_steps",
-    "hpn_sgd",
-    "hpn_sgd_from",
-    "largest_cosine",
-    "nearest_cosines",
     "polish",
     "random_start",
     "smooth_max",
@@ -77,92 +73,6 @@ def random_start(num_classes: int, dims: int, seed: int | None = None) -> np.nda
     rng = np.random.default_rng(check_seed(seed))
     points = rng.standard_normal((num_classes, dims))
     return points / np.linalg.norm(points, axis=1, keepdims=True)
-
-
-def hpn_sgd(
-    num_classes: int,
-    dims: int,
-    *,
-    seed: int | None = None,
-    steps: int | None = None,
-    learning_rate: float = 0.1,
-) -> np.ndarray:
-    """The prototype optimiser of the HPN paper, for users who want the original.
-
-    Minimises `1/K sum_i max_{j != i} p_i . p_j` with SGD (learning rate 0.1;
-    the reference code re-creates its momentum optimiser every step, so the
-    momentum buffer never carries over and each step is a plain gradient step)
-    and renormalises the rows after each step.
-
-    Args:
-        num_classes: number of prototypes `K`, at least 2.
-        dims: dimensionality `D`, at least 2.
-        seed: seed of the Gaussian initialisation.
-        steps: number of SGD steps; `None` means the paper's 10,000.
-        learning_rate: SGD step size; the paper uses 0.1.
-
-    Returns:
-        Float64 array of shape `(num_classes, dims)` with unit rows.
-
-    Example:
-
-    ```python
-    >>> p = hpn_sgd(20, 3, seed=0, steps=100)
-    >>> p.shape
-    (20, 3)
-    ```
-
-    References:
-        Mettes, van der Pol, Snoek. Hyperspherical Prototype Networks.
-        NeurIPS 2019; reference code `prototypes.py` at
-        https://github.com/psmmettes/hpn.
-    """
-    num_classes = check_size(num_classes, "num_classes", 2)
-    dims = check_size(dims, "dims", 2)
-    steps = 10_000 if steps is None else check_size(steps, "steps", 1)
-    return hpn_sgd_from(
-        random_start(num_classes, dims, seed), steps=steps, learning_rate=learning_rate
-    )
-
-
-def hpn_sgd_from(
-    points: np.ndarray, *, steps: int, learning_rate: float = 0.1
-) -> np.ndarray:
-    """Runs the paper's update `steps` times from given unit-row `points`.
-
-    One step: `g = P P^T` with the diagonal excluded, `n(i) = argmax_j g_ij`;
-    the gradient of `1/K sum_i p_i . p_{n(i)}` gives row `i` the term
-    `p_{n(i)} / K` and row `n(i)` the term `p_i / K`; then
-    `P <- normalise_rows(P - learning_rate * gradient)`.
-
-    Args:
-        points: float array of shape `(num_classes, dims)` with unit rows.
-        steps: number of steps, at least 1.
-        learning_rate: SGD step size.
-
-    Returns:
-        Float64 array of the same shape with unit rows.
-
-    Example:
-
-    ```python
-    >>> hpn_sgd_from(np.eye(3), steps=1).shape
-    (3, 3)
-    ```
-    """
-    points = check_prototypes(points, "points")
-    steps = check_size(steps, "steps", 1)
-    num_classes = points.shape[0]
-    rows = np.arange(num_classes)
-    for _ in range(steps):
-        gram = points @ points.T
-        gram[rows, rows] = -np.inf
-        nearest = gram.argmax(axis=1)
-        grad = points[nearest].copy()
-        np.add.at(grad, nearest, points)
-        points = points - learning_rate * grad / num_classes
-        points /= np.linalg.norm(points, axis=1, keepdims=True)
-    return points
 
 
 def default_steps(num_classes: int) -> int:
@@ -316,7 +226,7 @@ def smooth_max(
     schedule = _schedule(steps, (10.0, 10_000.0), (0.05, 0.0002))
     bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     if backend == "jax":
-        from keras_hpn.prototypes import jax_backend
+        from keras_hpn.prototypes.optimize import jax_backend
 
         best, last = jax_backend.anneal(starts, schedule, bar)
     else:
@@ -396,7 +306,7 @@ def memory_bytes(num_classes: int, dims: int, restarts: int = 1) -> int:
     ```
     """
     points = num_classes * dims * restarts
-    return int(points * (5 * 4 + 3 * 8) + 2 * blocks.BLOCK_BYTES * blocks.workers())
+    return int(points * (5 * 4 + 3 * 8) + 2 * BLOCK_BYTES * workers())
 
 
 def _schedule(

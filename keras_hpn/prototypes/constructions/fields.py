@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.utils.validation import check_size
 
 
 def multiply_mod(first: int, second: int, modulus: int, degree: int) -> int:

@@ -1,7 +1,7 @@
 """Every known construction for `K` prototypes in `D` dims, best first (numpy only).
 
-A construction is a code or configuration of `keras_hpn.prototypes.codes`
-and `keras_hpn.prototypes.lattices`, adapted to `D`:
+A construction is a code or configuration of `keras_hpn.prototypes.constructions.codes`
+and `keras_hpn.prototypes.constructions.lattices`, adapted to `D`:
 
 * zero padding: a construction in `n <= D` dimensions keeps its cosines;
 * puncturing: deleting `p` coordinates of a binary code of length `D + p`
@@ -24,12 +24,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from keras_hpn.prototypes import codes, lattices
 from keras_hpn.prototypes.bounds import UNIVERSALLY_OPTIMAL
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.prototypes.constructions import codes, lattices
+from keras_hpn.utils.memory import BLOCK_BYTES
+from keras_hpn.utils.validation import check_size
 
 # Enumerations for shortening stay below this many bytes of packed words.
-_ENUMERATION_BYTES = 64 * 2**20
 # At most this many coordinates are shortened.
 _MAX_SHORTENED = 8
 
@@ -313,7 +313,7 @@ def _adapt(
     kept = _mask(code.length, 0, dims)
     for shortened in range(min(removed, _MAX_SHORTENED) + 1):
         used = rows + shortened
-        if used > len(basis) or (1 << used) * code.length // 8 > _ENUMERATION_BYTES:
+        if used > len(basis) or (1 << used) * code.length // 8 > BLOCK_BYTES:
             break
         packed = _shortened(basis, code.length, used, shortened)
         if len(packed) < num_classes:

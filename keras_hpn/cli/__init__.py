@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from keras_hpn.benchmarks.items import ITEMS
-from keras_hpn.prototypes import command
+from keras_hpn.cli import prototypes as command
 from keras_hpn.version import __version__
 
 

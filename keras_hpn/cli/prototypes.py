@@ -14,10 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from keras_hpn.prototypes.geometry import METHODS, place
-from keras_hpn.prototypes.io import npz_path, save_prototypes
-from keras_hpn.prototypes.semantic import semantic_prototypes
-from keras_hpn.prototypes.separation import separation
+from keras_hpn.prototypes import (
+    METHODS,
+    npz_path,
+    place,
+    save_prototypes,
+    semantic_prototypes,
+    separation,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

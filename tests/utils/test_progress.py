@@ -6,7 +6,7 @@ import io
 import pytest
 
 from keras_hpn.prototypes import smooth_max
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.utils.progress import ProgressBar
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 

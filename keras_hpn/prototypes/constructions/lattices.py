@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from keras_hpn.prototypes.codes import golay_code
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.prototypes.constructions.codes import golay_code
+from keras_hpn.utils.validation import check_size
 
 _GOLDEN = (1.0 + math.sqrt(5.0)) / 2.0
 

@@ -19,9 +19,11 @@ import dataclasses
 
 import numpy as np
 
-from keras_hpn.prototypes import blocks, constructions, optimize
 from keras_hpn.prototypes.bounds import lower_bound
-from keras_hpn.prototypes.validation import check_memory, check_seed, check_size
+from keras_hpn.prototypes.constructions import table
+from keras_hpn.prototypes.optimize import annealing, blocks, paper
+from keras_hpn.utils.memory import check_memory
+from keras_hpn.utils.validation import check_seed, check_size
 
 METHODS = ("auto", "simplex", "cross_polytope", "code", "optimize", "hpn")
 # Optimiser work (K^2 (D + 16) steps multiply-adds) that `auto` always spends
@@ -317,14 +319,14 @@ def _place(
         return Placement(cross_polytope(num_classes, dims, seed=seed), "cross_polytope")
     if method == "hpn":
         return Placement(
-            optimize.hpn_sgd(num_classes, dims, seed=seed, steps=steps), "hpn"
+            paper.hpn_sgd(num_classes, dims, seed=seed, steps=steps), "hpn"
         )
     if method == "code":
-        best = constructions.best_construction(num_classes, dims)
+        best = table.best_construction(num_classes, dims)
         return Placement(_rotate(best.build(), seed), "code", best.name)
     if method == "optimize":
         return Placement(
-            optimize.smooth_max(
+            annealing.smooth_max(
                 num_classes,
                 dims,
                 seed=seed,
@@ -345,13 +347,13 @@ def _auto(
     verbose: bool | None,
     backend: str,
 ) -> Placement:
-    found = constructions.constructions(num_classes, dims)
+    found = table.constructions(num_classes, dims)
     candidates: dict[str, float] = {}
     if found:
         best = found[0]
         candidates[f"code: {best.name}"] = best.largest_cosine
         bound = lower_bound(num_classes, dims)
-        run_steps = optimize.default_steps(num_classes) if steps is None else steps
+        run_steps = annealing.default_steps(num_classes) if steps is None else steps
         work = num_classes**2 * (dims + 16) * run_steps
         share = (1.0 - best.largest_cosine) / (1.0 - bound)
         if (
@@ -361,20 +363,20 @@ def _auto(
             or (work > AUTO_CHEAP_WORK and share >= CODE_WINS_SHARE)
         ):
             return Placement(_rotate(best.build(), seed), "code", best.name, candidates)
-    optimised = optimize.smooth_max(
+    optimised = annealing.smooth_max(
         num_classes, dims, seed=seed, steps=steps, verbose=verbose, backend=backend
     )
-    candidates["optimize"] = optimize.largest_cosine(optimised)
+    candidates["optimize"] = annealing.largest_cosine(optimised)
     winner = Placement(optimised, "optimize", None, candidates)
     if not found:
         return winner
     code_points = best.build()
     # Measured: the first K words may do better than the code's guarantee.
-    measured = polished = optimize.largest_cosine(code_points)
-    polish_steps = optimize.default_polish_steps(num_classes, dims, count=1)
+    measured = polished = annealing.largest_cosine(code_points)
+    polish_steps = annealing.default_polish_steps(num_classes, dims, count=1)
     if polish_steps:
-        code_points = optimize.polish(code_points, steps=polish_steps)
-        polished = optimize.largest_cosine(code_points)
+        code_points = annealing.polish(code_points, steps=polish_steps)
+        polished = annealing.largest_cosine(code_points)
         candidates[f"code+optimize: {best.name}"] = polished
     if polished < candidates["optimize"]:
         # The polish never ends above its start; it counts if it went lower.

@@ -119,24 +119,3 @@ def test_version(capsys):
         cli.main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"keras-hpn {keras_hpn.__version__}"
-
-
-def test_prototypes_command_needs_no_keras():
-    """`keras-hpn prototypes` places prototypes without importing Keras."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from keras_hpn import cli; "
-        "cli.main(['prototypes', '--classes', '6', '--dims', '3', '--out', "
-        "sys.argv[1]]); "
-        "print([m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules])"
-    )
-    import tempfile
-
-    out = os.path.join(tempfile.mkdtemp(), "p.npz")
-    done = subprocess.run(
-        [sys.executable, "-c", code, out], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"

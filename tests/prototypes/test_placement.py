@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import geometry
-from keras_hpn.prototypes.optimize import largest_cosine
+from keras_hpn.prototypes import placement
+from keras_hpn.prototypes.optimize.annealing import largest_cosine
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
@@ -14,7 +14,7 @@ def gram_off_diagonal(points):
 
 @pytest.mark.parametrize("num_classes, dims", [(2, 2), (3, 2), (5, 4), (10, 20)])
 def test_simplex_every_pair_at_minus_one_over_k_minus_one(num_classes, dims):
-    points = geometry.simplex(num_classes, dims, seed=1)
+    points = placement.simplex(num_classes, dims, seed=1)
     np.testing.assert_allclose(np.linalg.norm(points, axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(
         gram_off_diagonal(points), -1.0 / (num_classes - 1), atol=1e-12
@@ -22,7 +22,7 @@ def test_simplex_every_pair_at_minus_one_over_k_minus_one(num_classes, dims):
 
 
 def test_cross_polytope_pairs_orthogonal_or_opposite():
-    points = geometry.cross_polytope(7, 4, seed=3)
+    points = placement.cross_polytope(7, 4, seed=3)
     cosines = gram_off_diagonal(points)
     assert np.all(np.isclose(cosines, 0.0, atol=1e-12) | np.isclose(cosines, -1.0))
     assert largest_cosine(points) == pytest.approx(0.0, abs=1e-12)
@@ -32,23 +32,23 @@ def test_cross_polytope_pairs_orthogonal_or_opposite():
     "num_classes, dims, optimum", [(100, 100, -1.0 / 99), (100, 50, 0.0)]
 )
 def test_auto_reaches_known_optimum_in_closed_form(num_classes, dims, optimum):
-    points = geometry.hyperspherical(num_classes, dims, seed=0)
+    points = placement.hyperspherical(num_classes, dims, seed=0)
     assert points.dtype == np.float64
     assert abs(largest_cosine(points) - optimum) < 1e-6
 
 
 def test_seed_rotates_and_is_deterministic():
-    first = geometry.hyperspherical(10, 5, seed=4)
-    np.testing.assert_array_equal(first, geometry.hyperspherical(10, 5, seed=4))
-    assert not np.allclose(first, geometry.hyperspherical(10, 5, seed=5))
+    first = placement.hyperspherical(10, 5, seed=4)
+    np.testing.assert_array_equal(first, placement.hyperspherical(10, 5, seed=4))
+    assert not np.allclose(first, placement.hyperspherical(10, 5, seed=5))
 
 
 def test_auto_dispatch_by_size():
     # 11 = D + 1 classes in 10 dims: simplex; 20 = 2D: cross-polytope.
-    assert largest_cosine(geometry.hyperspherical(11, 10, seed=0)) == pytest.approx(
+    assert largest_cosine(placement.hyperspherical(11, 10, seed=0)) == pytest.approx(
         -0.1, abs=1e-12
     )
-    assert largest_cosine(geometry.hyperspherical(20, 10, seed=0)) == pytest.approx(
+    assert largest_cosine(placement.hyperspherical(20, 10, seed=0)) == pytest.approx(
         0.0, abs=1e-12
     )
 
@@ -64,18 +64,18 @@ def test_auto_dispatch_by_size():
 )
 def test_bad_sizes_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        geometry.hyperspherical(**kwargs)
+        placement.hyperspherical(**kwargs)
 
 
 def test_closed_forms_refuse_too_many_classes():
     with pytest.raises(ValueError, match="simplex"):
-        geometry.simplex(5, 3)
+        placement.simplex(5, 3)
     with pytest.raises(ValueError, match="cross-polytope"):
-        geometry.cross_polytope(7, 3)
+        placement.cross_polytope(7, 3)
 
 
 def test_multitask_classes_orthogonal_to_regression_axis():
-    classes, axis = geometry.multitask(6, 4, seed=0)
+    classes, axis = placement.multitask(6, 4, seed=0)
     np.testing.assert_allclose(classes @ axis, 0.0, atol=1e-12)
     assert classes.shape == (6, 4)
     # 6 classes in the 3 remaining dims: the cross-polytope, optimum 0.
@@ -83,7 +83,7 @@ def test_multitask_classes_orthogonal_to_regression_axis():
 
 
 def test_random_rotation_is_orthogonal():
-    rotation = geometry.random_rotation(6, seed=2)
+    rotation = placement.random_rotation(6, seed=2)
     np.testing.assert_allclose(rotation @ rotation.T, np.eye(6), atol=1e-12)
 
 
@@ -102,18 +102,18 @@ def exact_largest_cosine(points):
     ],
 )
 def test_auto_takes_the_code_at_the_issues_targets(num_classes, dims, construction):
-    placement = geometry.place(num_classes, dims, seed=0)
-    assert placement.method == "code"
-    assert placement.construction == construction
-    assert placement.prototypes.shape == (num_classes, dims)
+    placed = placement.place(num_classes, dims, seed=0)
+    assert placed.method == "code"
+    assert placed.construction == construction
+    assert placed.prototypes.shape == (num_classes, dims)
     if num_classes <= 1000:
-        assert exact_largest_cosine(placement.prototypes) <= 0.125 + 1e-9
+        assert exact_largest_cosine(placed.prototypes) <= 0.125 + 1e-9
     else:
         # Blocked float64 cosines (the full matrix would take 800 MB).
-        assert largest_cosine(placement.prototypes) <= 0.125 + 1e-9
+        assert largest_cosine(placed.prototypes) <= 0.125 + 1e-9
     # Unrotated, the +-1 words' inner products are exact integers: n - 2d,
     # with d = 28 of 64 and 56 of 128 (row blocks of 1,000 keep memory low).
-    words = (geometry.place(num_classes, dims).prototypes * np.sqrt(dims)).round()
+    words = (placement.place(num_classes, dims).prototypes * np.sqrt(dims)).round()
     largest = -dims
     for start in range(0, num_classes, 1000):
         gram = words[start : start + 1000] @ words.T
@@ -128,32 +128,30 @@ def test_auto_takes_the_code_at_the_issues_targets(num_classes, dims, constructi
 def test_auto_reaches_proven_optima(num_classes, dims, optimum):
     if optimum is None:
         optimum = np.cos(2 * np.pi / num_classes)
-    placement = geometry.place(num_classes, dims, seed=1)
-    assert placement.method == "code"
-    assert exact_largest_cosine(placement.prototypes) == pytest.approx(
-        optimum, abs=1e-12
-    )
+    placed = placement.place(num_classes, dims, seed=1)
+    assert placed.method == "code"
+    assert exact_largest_cosine(placed.prototypes) == pytest.approx(optimum, abs=1e-12)
 
 
 def test_auto_records_what_it_compared():
-    placement = geometry.place(20, 6, seed=0)
-    assert placement.method == "optimize"
-    assert set(placement.candidates) == {
+    placed = placement.place(20, 6, seed=0)
+    assert placed.method == "optimize"
+    assert set(placed.candidates) == {
         "code: E6 27 points",
         "code+optimize: E6 27 points",
         "optimize",
     }
-    assert placement.candidates["optimize"] == pytest.approx(
-        largest_cosine(placement.prototypes)
+    assert placed.candidates["optimize"] == pytest.approx(
+        largest_cosine(placed.prototypes)
     )
-    assert placement.candidates["optimize"] < placement.candidates["code: E6 27 points"]
+    assert placed.candidates["optimize"] < placed.candidates["code: E6 27 points"]
 
 
 def test_code_method_refuses_where_no_code_fits():
     with pytest.raises(ValueError, match=r"num_classes=1000 prototypes in dims=4"):
-        geometry.hyperspherical(1000, 4, method="code")
+        placement.hyperspherical(1000, 4, method="code")
 
 
 def test_too_many_classes_refused_up_front():
     with pytest.raises(ValueError, match=r"num_classes=10000000000 .* GiB"):
-        geometry.hyperspherical(10**10, 256)
+        placement.hyperspherical(10**10, 256)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-# Bytes of one row block of the cosine matrix.
-BLOCK_BYTES = 64 * 2**20
+from keras_hpn.utils.memory import BLOCK_BYTES, workers
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
@@ -32,25 +30,6 @@ _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _DEPTH = 0
 _DEPTH_LOCK = threading.Lock()
-
-
-def workers() -> int:
-    """Number of CPU cores this process may use (the size of the thread pool).
-
-    Returns:
-        At least 1.
-
-    Example:
-
-    ```python
-    >>> workers() >= 1
-    True
-    ```
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @contextlib.contextmanager

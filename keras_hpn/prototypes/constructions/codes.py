@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from keras_hpn.prototypes import fields
-from keras_hpn.prototypes.validation import check_size
+from keras_hpn.prototypes.constructions import fields
+from keras_hpn.utils.validation import check_size
 
 # Spans up to this many words are enumerated to find their minimum weight.
 MAX_ENUMERATED = 1 << 22

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.prototypes import blocks
-from keras_hpn.prototypes.progress import ProgressBar
+from keras_hpn.prototypes.optimize import blocks
+from keras_hpn.utils.progress import ProgressBar
 
 # Steps compiled into one scan between two progress-bar updates.
 CHUNK_STEPS = 50
@@ -35,7 +35,7 @@ def anneal(
     Example:
 
     ```python
-    >>> from keras_hpn.prototypes import optimize
+    >>> from keras_hpn.prototypes.optimize import annealing as optimize
     >>> starts = optimize.random_start(20, 3, 0)[None]
     >>> schedule = optimize._schedule(10, (10.0, 100.0), (0.05, 0.01))
     >>> best, last = anneal(starts, schedule, ProgressBar(10, "", enabled=False))

@@ -3,7 +3,8 @@ import argparse
 import numpy as np
 import pytest
 
-from keras_hpn.prototypes import command, io, semantic
+from keras_hpn.cli import prototypes as command
+from keras_hpn.prototypes import io, semantic
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 

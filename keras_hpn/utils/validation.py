@@ -1,9 +1,9 @@
-"""Checks shared by everything that accepts prototypes or sizes (numpy only)."""
+"""Argument checks shared by the whole package: sizes, seeds, columns, ranges,
+weights and prototype matrices (numpy only)."""
 
 from __future__ import annotations
 
 import numbers
-import os
 
 import numpy as np
 
@@ -307,64 +307,3 @@ def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.
             f"Received {array.shape[1]}."
         )
     return array[0]
-
-
-def available_memory() -> int | None:
-    """Bytes of memory the process can still get, or `None` where unknown.
-
-    Reads `MemAvailable` from `/proc/meminfo` (Linux), else asks
-    `os.sysconf` for the available physical pages.
-
-    Returns:
-        The number of bytes, or `None`.
-
-    Example:
-
-    ```python
-    >>> available_memory() is None or available_memory() > 0
-    True
-    ```
-    """
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def check_memory(needed: float, what: str, instead: str = "") -> None:
-    """Refuses up front a computation that would not fit in memory.
-
-    Args:
-        needed: estimated peak bytes of the computation.
-        what: the computation and its sizes, for the message (e.g.
-            `"placing num_classes=10000000 prototypes in dims=256"`).
-        instead: what to use instead, for the message.
-
-    Raises:
-        ValueError: with the estimate and the memory available, when the
-            estimate exceeds what is available.
-
-    Example:
-
-    ```python
-    >>> check_memory(1e3, "a tiny placement")  # fits: no error
-    ```
-    """
-    available = available_memory()
-    if available is not None and needed > available:
-        raise ValueError(
-            f"{what} needs about {needed / 2**30:.1f} GiB of memory, but only "
-            f"{available / 2**30:.1f} GiB is available. "
-            + (
-                f"Use {instead} instead."
-                if instead
-                else "Use fewer classes or dimensions, or a machine with more memory."
-            )
-        )

@@ -1,0 +1,6 @@
+"""Optimisers for prototype placement where no closed form is known.
+
+`annealing`: the default optimiser (smoothed maximum with restarts and
+polish); `paper`: the HPN paper's SGD; `blocks`: pairwise cosines in row
+blocks, thread-independent; `jax_backend`: the annealing on JAX's device.
+"""

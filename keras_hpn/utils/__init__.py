@@ -1,0 +1,3 @@
+"""Infrastructure shared by the whole package, not geometry: argument checks
+(`validation`), memory estimates and block sizes (`memory`), the progress
+printer (`progress`)."""
