@@ -30,7 +30,8 @@ def data_parallel(devices: Sequence[str] | None = None):
 
     Args:
         devices: optional device names (e.g. `["/gpu:0", "/gpu:1"]` on
-            TensorFlow, `["gpu:0", "gpu:1"]` on JAX); `None` uses them all.
+            TensorFlow, `["gpu:0", "gpu:1"]` on JAX); `None` uses them all. A
+            list even for one device: a bare string is refused.
             Ignored for a multi-worker cluster, where `TF_CONFIG` decides.
 
     Returns:
@@ -49,6 +50,11 @@ def data_parallel(devices: Sequence[str] | None = None):
         model.compile("adam", keras_hpn.losses.PrototypeCosineLoss(protos))
     ```
     """
+    if isinstance(devices, (str, bytes)):  # list("cpu:0") would be 5 "devices"
+        raise ValueError(
+            "`devices` must be a list of device names, e.g. "
+            f"[{devices!r}], not one string. Received: devices={devices!r}"
+        )
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf

@@ -15,6 +15,7 @@ import pytest
 
 import keras_hpn
 from keras_hpn import initializers, layers, losses, metrics
+from keras_hpn.benchmarks.suite import check_out
 from keras_hpn.prototypes import (
     hyperspherical,
     load_prototypes,
@@ -358,6 +359,43 @@ CASES = [
         lambda: rank_correlation(VECTORS[:3], VECTORS[:4]),
         ValueError,
         "one row per class",
+    ),
+    # Files and folders (issue 17, item 9 and 11), seeds, device lists.
+    (
+        "fashion_mnist seed -1",
+        lambda: keras_hpn.data.fashion_mnist(seed=-1, train_size=0.1, download=False),
+        ValueError,
+        "seed=-1",
+    ),
+    (
+        "fashion_mnist seed 2**32",
+        lambda: keras_hpn.data.fashion_mnist(seed=2**32, download=False),
+        ValueError,
+        "[0, 2**32)",
+    ),
+    (
+        "data_parallel devices as one string",
+        lambda: keras_hpn.distribute.data_parallel(devices="cpu:0"),
+        ValueError,
+        "devices='cpu:0'",
+    ),
+    (
+        "benchmark out is a file",
+        lambda: check_out(written("results.txt", "x")),
+        ValueError,
+        "which is a file",
+    ),
+    (
+        "benchmark out holds a results.json",
+        lambda: check_out(written("results.json", "{}").parent),
+        ValueError,
+        "overwrite=True",
+    ),
+    (
+        "save_prototypes over a file with overwrite=False",
+        lambda: save_prototypes(written("p.npz", "x"), np.eye(3), overwrite=False),
+        FileExistsError,
+        "p.npz",
     ),
 ]
 

@@ -32,7 +32,9 @@ from keras_hpn.benchmarks.items import (
 )
 from keras_hpn.utils.progress import ProgressBar
 
-__all__ = ["ITEMS", "Settings", "count_runs", "run", "run_cifar"]
+__all__ = ["ITEMS", "Settings", "check_out", "count_runs", "run", "run_cifar"]
+
+RESULTS = "results.json"
 
 RUNNERS = {
     "dims": dims,
@@ -60,13 +62,69 @@ def count_runs(settings: Settings, items: Sequence[str]) -> int:
     return sum(RUNNERS[item].runs(settings) for item in items)
 
 
+def check_out(out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Makes sure results can be written to the folder `out`, before any work.
+
+    Creates the folder when it is missing.
+
+    Args:
+        out: the folder for `results.json` and the plots.
+        overwrite: whether a `results.json` already in `out` may be replaced.
+
+    Returns:
+        The folder, as a `Path`.
+
+    Raises:
+        ValueError: `out` is a file or lies under one, cannot be created or
+            written, or holds a `results.json` and `overwrite` is `False`.
+
+    Example:
+
+    ```python
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "results"
+    >>> check_out(folder).is_dir()
+    True
+    ```
+    """
+    directory = Path(out)
+    received = f"Received: out={str(out)!r}"
+    for place in (directory, *directory.parents):
+        if place.exists() and not place.is_dir():
+            what = "is a file" if place == directory else f"lies under the file {place}"
+            raise ValueError(
+                f"`out` must be a folder for {RESULTS} and the plots. {received}, "
+                f"which {what}."
+            )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"`out` must be a folder that can be created. {received}: {error}"
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(f"`out` must be a writable folder. {received}")
+    if (directory / RESULTS).exists() and not overwrite:
+        raise ValueError(
+            f"`out` already holds {RESULTS} from an earlier run, which would be "
+            f"lost. {received}. Choose another folder, move the file away, or "
+            "pass overwrite=True (`--overwrite` on the command line)."
+        )
+    return directory
+
+
 def run(
     settings: Settings,
     items: Sequence[str] | None = None,
     out: str | os.PathLike | None = "hpn-results",
     stream="stdout",
+    overwrite: bool = False,
 ) -> dict:
     """Runs the chosen items and writes `results.json` and plots into `out`.
+
+    `out` is checked before anything runs, and `results.json` is written
+    again (atomically) as each item finishes, so that a crash or an
+    interruption keeps the items already done.
 
     Args:
         settings: budgets, seeds and grids (`Settings.default(...)` or
@@ -76,6 +134,8 @@ def run(
             nothing.
         stream: where progress lines and tables go: a text stream, `"stdout"`
             (the default, `sys.stdout` at call time) or `None` for silence.
+        overwrite: whether a `results.json` already in `out` may be
+            replaced; by default such a folder is refused before any work.
 
     Returns:
         The results, keyed by item.
@@ -97,6 +157,7 @@ def run(
             f"Item(s) {wrong} need dataset='fashion_mnist'. "
             f"Received: dataset={settings.dataset!r}"
         )
+    directory = None if out is None else check_out(out, overwrite)
     import keras
 
     if stream == "stdout":
@@ -115,9 +176,11 @@ def run(
         start = time.perf_counter()
         results[item] = RUNNERS[item].run(settings, progress)
         seconds[item] = time.perf_counter() - start
+        results["item_seconds"] = seconds
+        if directory is not None:  # a later crash keeps this item
+            _write_results(results, directory)
     results["seconds"] = time.perf_counter() - progress.start
-    results["item_seconds"] = seconds
-    _report(results, out, stream)
+    _report(results, directory, stream)
     return results
 
 
@@ -128,6 +191,7 @@ def run_cifar(
     out: str | os.PathLike | None = "hpn-results",
     stream="stdout",
     quick: bool = False,
+    overwrite: bool = False,
 ) -> dict:
     """Item `dims` on CIFAR with a ResNet; for GPUs.
 
@@ -138,6 +202,7 @@ def run_cifar(
         out: directory for `results.json` and `dims.png`, or `None`.
         stream: as in `run`.
         quick: a tiny ResNet, one output width and one epoch (smoke test).
+        overwrite: as in `run`.
 
     Returns:
         The results, with the accuracies under `"dims"`.
@@ -146,6 +211,7 @@ def run_cifar(
 
     from keras_hpn.benchmarks import cifar
 
+    directory = None if out is None else check_out(out, overwrite)
     if stream == "stdout":
         stream = sys.stdout
     widths = cifar.DEFAULT_DIMS[name][-1:] if quick else cifar.DEFAULT_DIMS[name]
@@ -171,21 +237,27 @@ def run_cifar(
         name, widths, settings.seeds, budget, spec, progress
     )
     results["seconds"] = time.perf_counter() - progress.start
-    _report(results, out, stream)
+    _report(results, directory, stream)
     return results
 
 
-def _report(results: dict, out, stream) -> None:
+def _write_results(results: dict, directory: Path) -> Path:
+    """Writes `results.json` atomically: a crash mid-write keeps the old file."""
+    path = directory / RESULTS
+    partial = directory / f".{RESULTS}.partial"
+    partial.write_text(json.dumps(results, indent=2))
+    os.replace(partial, path)
+    return path
+
+
+def _report(results: dict, directory: Path | None, stream) -> None:
+    if directory is not None:  # before the tables and plots, which could fail
+        _write_results(results, directory)
     if stream is not None:
         print(file=stream)
         print(report.tables(results), file=stream)
-    if out is not None:
-        directory = Path(out)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "results.json").write_text(json.dumps(results, indent=2))
+    if directory is not None:
         written = report.plot(results, directory)
         if stream is not None:
-            names = ", ".join(
-                str(path) for path in [directory / "results.json", *written]
-            )
+            names = ", ".join(str(path) for path in [directory / RESULTS, *written])
             print(f"\nwrote {names}", file=stream)

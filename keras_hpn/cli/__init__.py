@@ -82,6 +82,11 @@ def _benchmark(args: argparse.Namespace) -> int:
     if args.model == "cnn" and dataset != "fashion_mnist":
         print("keras-hpn benchmark: --model cnn needs --dataset fashion_mnist")
         return 2
+    try:  # before any work: a bad --out used to fail after hours of training
+        suite.check_out(args.out, args.overwrite)
+    except ValueError as error:
+        print(f"keras-hpn benchmark: {error}", file=sys.stderr)
+        return 2
     make = suite.Settings.quick if args.quick else suite.Settings.default
     settings = make(dataset, args.model)
     if args.seeds is not None:
@@ -108,7 +113,13 @@ def _benchmark(args: argparse.Namespace) -> int:
             flush=True,
         )
         suite.run_cifar(
-            args.dataset, settings, args.epochs, args.out, sys.stdout, args.quick
+            args.dataset,
+            settings,
+            args.epochs,
+            args.out,
+            sys.stdout,
+            args.quick,
+            overwrite=args.overwrite,
         )
         return 0
     items = args.items or suite.default_items(settings)
@@ -119,7 +130,13 @@ def _benchmark(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        suite.run(settings, items=items, out=args.out, stream=sys.stdout)
+        suite.run(
+            settings,
+            items=items,
+            out=args.out,
+            stream=sys.stdout,
+            overwrite=args.overwrite,
+        )
     except FileNotFoundError as error:  # Fashion-MNIST neither installed nor fetched
         print(f"keras-hpn benchmark: {error}", file=sys.stderr)
         return 1
@@ -157,7 +174,14 @@ def parser() -> argparse.ArgumentParser:
         "'fractions' uses the largest)",
     )
     bench.add_argument(
-        "--out", default="hpn-results", help="directory for results.json and plots"
+        "--out",
+        default="hpn-results",
+        help="directory for results.json (written as each item finishes) and plots",
+    )
+    bench.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a results.json already in --out (refused otherwise)",
     )
     bench.add_argument(
         "--quick", action="store_true", help="tiny budgets (a smoke test, not results)"

@@ -12,7 +12,9 @@ keras-hpn prototypes --dims 10 --out p.npz --names names.txt \\
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from keras_hpn.prototypes import (
     METHODS,
@@ -44,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dims", type=int, required=True, help="prototype dims")
     parser.add_argument("--out", required=True, help="output .npz file")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the --out file if it exists (refused otherwise)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument(
         "--method",
@@ -97,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     ```
     """
     try:
+        _check_out(args.out, args.overwrite)
         names = _read_names(args.names) if args.names else None
         if args.word_vectors and names is None:
             raise ValueError("`--word-vectors` needs `--names` (one name a line).")
@@ -136,7 +144,12 @@ def run(args: argparse.Namespace) -> int:
             )
             method = args.method
         save_prototypes(
-            args.out, result, class_names=names, method=method, seed=args.seed
+            args.out,
+            result,
+            class_names=names,
+            method=method,
+            seed=args.seed,
+            overwrite=args.overwrite,
         )
     except (ValueError, OSError) as error:
         print(f"keras-hpn prototypes: error: {error}", file=sys.stderr)
@@ -144,6 +157,30 @@ def run(args: argparse.Namespace) -> int:
     print(separation(result, method="semantic" if args.word_vectors else None))
     print(f"saved to {npz_path(args.out)}")
     return 0
+
+
+def _check_out(out: str, overwrite: bool) -> None:
+    """Refuses, before placing anything, an `--out` that cannot be written."""
+    path = Path(npz_path(out))
+    received = f"Received: --out {out}"
+    if path.is_dir():
+        raise ValueError(f"`--out` must name a .npz file, not a folder. {received}")
+    if path.exists() and not overwrite:
+        raise ValueError(
+            f"`--out` names an existing file, {path}, which would be lost. "
+            f"{received}. Choose another name or pass `--overwrite`."
+        )
+    nearest = next(folder for folder in path.parents if folder.exists())
+    if not nearest.is_dir():
+        raise ValueError(
+            f"`--out` must be in a folder. {received}, which lies under the file "
+            f"{nearest}."
+        )
+    folder = path.parent
+    if nearest != folder:
+        raise ValueError(f"`--out` must be in an existing folder; {folder} is missing.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"`--out` must be in a writable folder. {received}")
 
 
 def _read_names(path: str) -> list[str]:

@@ -10,10 +10,14 @@ into the cache, they make Keras' loader work without a network.
 from __future__ import annotations
 
 import functools
+import gzip
+import hashlib
 import numbers
 import os
 import shutil
 import tempfile
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +44,33 @@ FASHION_MNIST_FILES = (
 )
 DEBIAN_FOLDER = "/usr/share/datasets/fashion-mnist"
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
+
+# MD5 of the four .gz files as published in Fashion-MNIST's README
+# (https://github.com/zalandoresearch/fashion-mnist#get-the-data).
+PUBLISHED_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+# Debian's package (0.0~git20200523.55506a9-1) gzips the same files again, so
+# its .gz bytes differ from the published ones: these are its .gz MD5s (from
+# `md5sum /usr/share/datasets/fashion-mnist/*`).
+DEBIAN_MD5 = {
+    "train-images-idx3-ubyte.gz": "cf8536b0aa1a6ac5fa3f23001093305c",
+    "train-labels-idx1-ubyte.gz": "10bea18fdb374794d4bb42e356e600c9",
+    "t10k-images-idx3-ubyte.gz": "f78720b4224f21cce2f2ccf2d7a94c9a",
+    "t10k-labels-idx1-ubyte.gz": "0d30e22e447f3c33dab9ed536400ac01",
+}
+# Any other .gz is judged by what it holds: the MD5 and size of the
+# uncompressed files, as loaders list them next to the published .gz MD5s
+# (torchvision-style `raw_data` lists); Debian's files decompress to these.
+CONTENT_MD5 = {
+    "train-images-idx3-ubyte.gz": ("f4a8712d7a061bf5bd6d2ca38dc4d50a", 47_040_016),
+    "train-labels-idx1-ubyte.gz": ("9018921c3c673c538a1fc5bad174d6f9", 60_008),
+    "t10k-images-idx3-ubyte.gz": ("8181f5470baa50b63fa0f6fddb340f0a", 7_840_016),
+    "t10k-labels-idx1-ubyte.gz": ("15d484375f8d13e6eb1aabb0c3f46965", 10_008),
+}
 
 _TRAIN_IMAGES = 60_000
 
@@ -158,7 +189,11 @@ def fashion_mnist(
         hold the validation set when `validation_size` is not 0.
 
     Raises:
-        ValueError: `source` is given but lacks some of the four files.
+        ValueError: `source` is given but lacks some of the four files, or
+            a file is damaged (its checksum is not the published one; the
+            message names it). A damaged copy in the Keras cache is first
+            replaced from `source` (or Debian's folder) when that copy is
+            good, with a warning.
         FileNotFoundError: the files are missing and could not be
             downloaded (or `download=False`); the message says how to
             install them offline.
@@ -172,6 +207,10 @@ def fashion_mnist(
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"`seed` must be an integer. Received: seed={seed!r}")
+    if not 0 <= seed < 2**32:  # scikit-learn's random_state range
+        raise ValueError(
+            f"`seed` must be an integer in [0, 2**32). Received: seed={seed}"
+        )
     validation = _count(validation_size, "validation_size", _TRAIN_IMAGES, zero=True)
     rest = _TRAIN_IMAGES - validation
     keep = rest if train_size is None else _count(train_size, "train_size", rest, False)
@@ -253,18 +292,74 @@ def _fill_cache(source, download: bool) -> Path:
             f"`source` must be a folder holding the four Fashion-MNIST files. "
             f"Received: source={str(source)!r}, which lacks {missing}."
         )
-    if not _complete(cache) and _complete(folder):
+    for name in FASHION_MNIST_FILES:
+        cached, spare = cache / name, folder / name
+        problem = _damage(cached) if cached.is_file() else "missing"
+        if problem is None:
+            continue
+        if not spare.is_file():
+            if problem != "missing":
+                raise ValueError(_damaged_message(cached, problem))
+            continue
+        spare_problem = _damage(spare)
+        if spare_problem is not None:
+            raise ValueError(_damaged_message(spare, spare_problem))
+        if problem != "missing":
+            warnings.warn(
+                f"Fashion-MNIST: the Keras cache's {cached} is damaged ({problem}); "
+                f"replaced by {spare}.",
+                stacklevel=3,
+            )
         cache.mkdir(parents=True, exist_ok=True)
-        for name in FASHION_MNIST_FILES:
-            if not (cache / name).is_file():
-                # Copy under a temporary name first: an interrupted copy
-                # never leaves a truncated file that Keras would trust.
-                partial = cache / f".{name}.partial"
-                shutil.copyfile(folder / name, partial)
-                os.replace(partial, cache / name)
+        # Copy under a temporary name first: an interrupted copy never
+        # leaves a truncated file that Keras would trust.
+        partial = cache / f".{name}.partial"
+        shutil.copyfile(spare, partial)
+        os.replace(partial, cached)
     if not _complete(cache) and not download:
         raise FileNotFoundError(_missing_message(cache, "download=False"))
     return cache
+
+
+@functools.cache
+def _damage_of(path: str, size: int, mtime_ns: int) -> str | None:
+    """What is wrong with one of the four files, or `None`; once per version."""
+    name = os.path.basename(path)
+    if size == 0:
+        return "the file is empty"
+    with open(path, "rb") as handle:
+        packed = handle.read()
+    if hashlib.md5(packed).hexdigest() in (PUBLISHED_MD5[name], DEBIAN_MD5[name]):
+        return None
+    try:
+        raw = gzip.decompress(packed)
+    except (OSError, EOFError, zlib.error) as error:
+        return f"not a complete gzip file: {error}"
+    expected_md5, expected_size = CONTENT_MD5[name]
+    if hashlib.md5(raw).hexdigest() == expected_md5:
+        return None
+    if len(raw) != expected_size:
+        return f"it holds {len(raw)} bytes, not {expected_size}"
+    if "labels" in name and raw[8:] and max(raw[8:]) > 9:
+        return f"it holds label {max(raw[8:])}; labels go from 0 to 9"
+    return (
+        f"its content differs from the published file (MD5 "
+        f"{hashlib.md5(raw).hexdigest()}, expected {expected_md5})"
+    )
+
+
+def _damage(path: Path) -> str | None:
+    """What is wrong with one of the four files, or `None` when it is good."""
+    stat = path.stat()
+    return _damage_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def _damaged_message(path: Path, problem: str) -> str:
+    return (
+        f"The Fashion-MNIST file {path} is damaged: {problem}. Delete it (Keras "
+        f"then downloads it again) or reinstall `{DEBIAN_PACKAGE}`, whose "
+        f"files in {DEBIAN_FOLDER} are copied into the cache."
+    )
 
 
 def _missing_message(cache: Path, reason: str) -> str:
@@ -289,6 +384,10 @@ def _arrays(cache: str):
         raise FileNotFoundError(
             _missing_message(Path(cache), f"the download failed: {error}")
         ) from error
+    for name in FASHION_MNIST_FILES:  # Keras checks no hash of what it fetched
+        problem = _damage(Path(cache) / name)
+        if problem is not None:
+            raise ValueError(_damaged_message(Path(cache) / name, problem))
     arrays = (x_train, y_train, x_test, y_test)
     for array in arrays:
         array.setflags(write=False)

@@ -51,6 +51,7 @@ def save_prototypes(
     class_names: Sequence[str] | None = None,
     method: str | None = None,
     seed: int | None = None,
+    overwrite: bool = True,
 ) -> dict:
     """Writes prototypes and their metadata to an `.npz` file.
 
@@ -63,6 +64,8 @@ def save_prototypes(
         class_names: optional names, one per prototype.
         method: the method asked for (e.g. `"auto"`, `"semantic"`).
         seed: the seed used, if any.
+        overwrite: whether an existing file may be replaced; with `False`
+            an existing file is refused (`FileExistsError`) and kept.
 
     Returns:
         The metadata dict that was written.
@@ -120,12 +123,16 @@ def save_prototypes(
         "gap": None if summary is None else summary.gap,
         "keras_hpn_version": __version__,
     }
-    np.savez(
-        npz_path(path),
-        prototypes=points,
-        class_names=np.asarray(names, dtype=np.str_),
-        metadata=np.asarray(json.dumps(metadata)),
-    )
+    arrays = {
+        "prototypes": points,
+        "class_names": np.asarray(names, dtype=np.str_),
+        "metadata": np.asarray(json.dumps(metadata)),
+    }
+    if overwrite:
+        np.savez(npz_path(path), **arrays)
+    else:  # "x": the file is created only if it does not exist, in one step
+        with open(npz_path(path), "xb") as handle:
+            np.savez(handle, **arrays)
     return metadata
 
 

@@ -119,3 +119,107 @@ def test_version(capsys):
         cli.main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"keras-hpn {keras_hpn.__version__}"
+
+
+@pytest.fixture
+def stub_items(monkeypatch):
+    """Items 'regression' (result {'mae': 1.5}) and 'multitask' (raises) that
+    train nothing; tables and plots stubbed so that the suite runs in ms."""
+    from types import SimpleNamespace
+
+    from keras_hpn.benchmarks import suite
+
+    calls = []
+
+    def done(settings, progress):
+        calls.append("regression")
+        return {"mae": 1.5}
+
+    def crash(settings, progress):
+        calls.append("multitask")
+        raise RuntimeError("item crashed")
+
+    for item, run in (("regression", done), ("multitask", crash)):
+        monkeypatch.setitem(
+            suite.RUNNERS, item, SimpleNamespace(runs=lambda settings: 0, run=run)
+        )
+    monkeypatch.setattr(suite.report, "tables", lambda results: "TABLES")
+    monkeypatch.setattr(suite.report, "plot", lambda results, directory: [])
+    return calls
+
+
+def test_benchmark_out_is_checked_before_any_work(tmp_path, capsys, stub_items):
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me")
+    cases = [
+        (a_file, "which is a file"),
+        (a_file / "sub", f"lies under the file {a_file}"),
+        ("/sys/keras-hpn-results", "`out` must be a folder that can be created"),
+    ]
+    for out, message in cases:
+        argv = ["--quick", "--dataset", "digits", "--items", "regression"]
+        assert cli.main([*argv, "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err and "Traceback" not in captured.err
+        assert "keras-hpn benchmark:" not in captured.out  # refused before the header
+    assert stub_items == [] and a_file.read_text() == "keep me"
+
+
+def test_benchmark_keeps_an_existing_results_json(tmp_path, capsys, stub_items):
+    (tmp_path / "results.json").write_text('{"three": "days"}')
+    argv = ["--quick", "--dataset", "digits", "--items", "regression"]
+    assert cli.main([*argv, "--out", str(tmp_path)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert stub_items == []
+    assert json.loads((tmp_path / "results.json").read_text()) == {"three": "days"}
+    assert cli.main([*argv, "--out", str(tmp_path), "--overwrite"]) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["regression"] == {
+        "mae": 1.5
+    }
+
+
+def test_results_json_keeps_the_items_done_before_a_crash(tmp_path, stub_items):
+    from keras_hpn.benchmarks import suite
+
+    settings = suite.Settings.quick("digits")
+    with pytest.raises(RuntimeError, match="item crashed"):
+        suite.run(settings, ["regression", "multitask"], out=tmp_path, stream=None)
+    assert stub_items == ["regression", "multitask"]
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert stored["regression"] == {"mae": 1.5} and "multitask" not in stored
+    assert list(stored["item_seconds"]) == ["regression"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_prototypes_command_keeps_an_existing_file(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "p.npz"
+    out.write_bytes(b"an earlier placement")
+    argv = ["prototypes", "--classes", "4", "--dims", "3", "--out", str(out)]
+    assert cli.main(argv) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"an earlier placement"
+    assert cli.main([*argv, "--overwrite"]) == 0
+    import keras_hpn
+
+    assert keras_hpn.prototypes.load_prototypes(out)[0].shape == (4, 3)
+
+
+def test_prototypes_command_checks_out_before_placing(tmp_path, capsys, monkeypatch):
+    from keras_hpn.cli import prototypes as command
+
+    def no_placement(*args, **kwargs):
+        raise AssertionError("placed prototypes before checking --out")
+
+    monkeypatch.setattr(command, "place", no_placement)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    (tmp_path / "folder.npz").mkdir()
+    cases = [
+        (a_file / "p.npz", f"lies under the file {a_file}"),
+        (tmp_path / "missing" / "p.npz", "must be in an existing folder"),
+        (tmp_path / "folder.npz", "not a folder"),
+    ]
+    for out, message in cases:
+        argv = ["prototypes", "--classes", "400", "--dims", "30", "--out", str(out)]
+        assert cli.main(argv) == 2
+        assert message in capsys.readouterr().err

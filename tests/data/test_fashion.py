@@ -161,3 +161,103 @@ def test_bad_arguments_are_refused_before_loading(tmp_path):
     for kwargs, match in cases:
         with pytest.raises(ValueError, match=match):
             data.fashion_mnist(download=False, **kwargs)
+
+
+def _labels_file(count: int, labels: np.ndarray) -> bytes:
+    """A gzipped IDX labels file whose header says `count` labels."""
+    header = np.array([2049, count], ">u4").tobytes()
+    return gzip.compress(header + labels.astype(np.uint8).tobytes())
+
+
+_LABELS = np.arange(60_000) % 10
+_WITH_200 = _LABELS.copy()
+_WITH_200[123] = 200
+_BLACK = gzip.compress(
+    np.array([2051, 10_000, 28, 28], ">u4").tobytes() + bytes(7840000)
+)
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        (
+            "train-labels-idx1-ubyte.gz",
+            _labels_file(60_000, _LABELS)[:-100],
+            "not a complete gzip file",
+        ),
+        ("t10k-labels-idx1-ubyte.gz", b"", "the file is empty"),
+        (
+            "train-labels-idx1-ubyte.gz",
+            _labels_file(60_000, _LABELS[:-1]),
+            "it holds 60007 bytes, not 60008",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            _labels_file(60_000, _WITH_200),
+            "it holds label 200; labels go from 0 to 9",
+        ),
+        (  # right size and range, other labels: as a shifted file would be
+            "train-labels-idx1-ubyte.gz",
+            _labels_file(60_000, _LABELS),
+            "its content differs from the published file",
+        ),
+        ("t10k-images-idx3-ubyte.gz", _BLACK, "its content differs"),
+    ],
+    ids=["truncated", "empty", "short labels", "label 200", "other labels", "images"],
+)
+def test_damaged_cache_files_are_refused_by_name(
+    tmp_path, empty_keras_home, offline, monkeypatch, name, content, problem
+):
+    monkeypatch.setattr(fashion, "DEBIAN_FOLDER", str(tmp_path / "not-installed"))
+    cache = data.fashion_mnist_cache()
+    cache.mkdir(parents=True)
+    (cache / name).write_bytes(content)
+    with pytest.raises(ValueError) as error:
+        data.fashion_mnist(download=False)
+    message = str(error.value)
+    assert f"The Fashion-MNIST file {cache / name} is damaged: {problem}" in message
+    # Debian's copy is checked too before it is copied anywhere.
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    monkeypatch.setattr(fashion, "DEBIAN_FOLDER", str(debian))
+    (cache / name).rename(debian / name)
+    with pytest.raises(ValueError, match=f"{debian / name} is damaged: {problem}"):
+        data.fashion_mnist(download=False)
+    assert not (cache / name).exists()
+
+
+@needs_fashion_mnist
+def test_installed_files_are_the_published_ones():
+    folder = _installed_folder()
+    for name in fashion.FASHION_MNIST_FILES:
+        assert fashion._damage(folder / name) is None
+        # Debian's .gz are gzipped again: other bytes, the published content.
+        with gzip.open(folder / name) as file:
+            content = file.read()
+        md5, size = fashion.CONTENT_MD5[name]
+        assert len(content) == size
+        assert fashion.hashlib.md5(content).hexdigest() == md5
+
+
+@needs_fashion_mnist
+def test_a_damaged_cache_copy_is_replaced_from_debians_folder(
+    tmp_path, empty_keras_home, offline, monkeypatch
+):
+    installed = _installed_folder()
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    for name in fashion.FASHION_MNIST_FILES:  # links: only read, never written
+        (debian / name).symlink_to(installed / name)
+    monkeypatch.setattr(fashion, "DEBIAN_FOLDER", str(debian))
+    cache = data.fashion_mnist_cache()
+    cache.mkdir(parents=True)
+    for name in fashion.FASHION_MNIST_FILES:
+        (cache / name).write_bytes((installed / name).read_bytes())
+    labels = cache / "train-labels-idx1-ubyte.gz"
+    labels.write_bytes(labels.read_bytes()[:1000])  # a truncated copy
+    with pytest.warns(UserWarning, match=f"{labels} is damaged .*replaced by"):
+        split = data.fashion_mnist(download=False)
+    np.testing.assert_array_equal(np.bincount(split.y_train), [6000] * 10)
+    assert labels.read_bytes() == (installed / labels.name).read_bytes()
+    assert not list(cache.glob(".*partial"))
+    assert fashion._damage(installed / labels.name) is None  # untouched
