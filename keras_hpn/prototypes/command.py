@@ -16,6 +16,7 @@ import sys
 
 from keras_hpn.prototypes.geometry import METHODS, place
 from keras_hpn.prototypes.io import npz_path, save_prototypes
+from keras_hpn.prototypes.optimize import MAX_SECONDS
 from keras_hpn.prototypes.semantic import semantic_prototypes
 from keras_hpn.prototypes.separation import separation
 
@@ -49,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "codes and the optimiser)",
     )
     parser.add_argument("--steps", type=int, help="optimisation steps")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=MAX_SECONDS,
+        help="refuse an optimiser run estimated to take longer "
+        f"({MAX_SECONDS:.0f}; 0: no limit)",
+    )
     parser.add_argument(
         "--names", help="text file with one class name per line, in class order"
     )
@@ -129,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 method=args.method,
                 steps=args.steps,
                 verbose=verbose,
+                max_seconds=args.max_seconds or None,
             )
             method = args.method
         save_prototypes(

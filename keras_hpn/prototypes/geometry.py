@@ -21,7 +21,12 @@ import numpy as np
 
 from keras_hpn.prototypes import blocks, constructions, optimize
 from keras_hpn.prototypes.bounds import lower_bound
-from keras_hpn.prototypes.validation import check_memory, check_seed, check_size
+from keras_hpn.prototypes.validation import (
+    check_max_seconds,
+    check_memory,
+    check_seed,
+    check_size,
+)
 
 METHODS = ("auto", "simplex", "cross_polytope", "code", "optimize", "hpn")
 # Optimiser work (K^2 (D + 16) steps multiply-adds) that `auto` always spends
@@ -177,6 +182,7 @@ def hyperspherical(
     steps: int | None = None,
     verbose: bool | None = None,
     backend: str = "numpy",
+    max_seconds: float | None = optimize.MAX_SECONDS,
 ) -> np.ndarray:
     """Spreads `num_classes` prototypes as uniformly as possible over the sphere.
 
@@ -209,18 +215,23 @@ def hyperspherical(
             of the paper (SGD on the mean row maximum of the cosine matrix).
         steps: number of optimisation steps for `"optimize"` and `"hpn"`;
             `None` uses the method's default.
-        verbose: progress bar on stderr for `"optimize"`; `None` shows it only
-            for long runs (see `optimize.smooth_max`).
-        backend: `"numpy"` or `"jax"` for the optimiser (see
+        verbose: progress bar on stderr for `"optimize"` and `"hpn"`; `None`
+            shows it only for runs estimated to take more than 10 s (see
             `optimize.smooth_max`).
+        backend: `"numpy"` or `"jax"` (exactly) for the optimiser (see
+            `optimize.smooth_max`).
+        max_seconds: an optimiser run estimated (on a CPU) to take longer is
+            refused up front, with the estimate (default an hour; see
+            `optimize.estimated_seconds`); `None` for no limit.
 
     Returns:
         Float64 numpy array of shape `(num_classes, dims)` with unit rows.
 
     Raises:
-        ValueError: for bad sizes or method, for `method="code"` where no
-            code has `num_classes` words in `dims` dimensions, and up front
-            where the placement would not fit in the memory available.
+        ValueError: for bad sizes, method or backend, for `method="code"`
+            where no code has `num_classes` words in `dims` dimensions, and up
+            front where the placement would not fit in the memory available
+            or its optimiser run would take more than `max_seconds`.
 
     Example:
 
@@ -247,6 +258,7 @@ def hyperspherical(
         steps=steps,
         verbose=verbose,
         backend=backend,
+        max_seconds=max_seconds,
     ).prototypes
 
 
@@ -259,6 +271,7 @@ def place(
     steps: int | None = None,
     verbose: bool | None = None,
     backend: str = "numpy",
+    max_seconds: float | None = optimize.MAX_SECONDS,
 ) -> Placement:
     """`hyperspherical`, returning a `Placement` that records the winning method.
 
@@ -270,6 +283,7 @@ def place(
         steps: see `hyperspherical`.
         verbose: see `hyperspherical`.
         backend: see `hyperspherical`.
+        max_seconds: see `hyperspherical`.
 
     Returns:
         A `Placement`.
@@ -288,13 +302,21 @@ def place(
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
         )
+    if backend not in optimize.BACKENDS:
+        raise ValueError(
+            f"`backend` must be one of {optimize.BACKENDS}. "
+            f"Received: backend={backend!r}"
+        )
+    max_seconds = check_max_seconds(max_seconds)
     check_memory(
         # The prototypes, their rotation and the code words, in float64.
         4 * 8 * num_classes * dims,
         f"Placing num_classes={num_classes} prototypes in dims={dims}",
     )
     with blocks.deterministic():
-        return _place(num_classes, dims, seed, method, steps, verbose, backend)
+        return _place(
+            num_classes, dims, seed, method, steps, verbose, backend, max_seconds
+        )
 
 
 def _place(
@@ -305,6 +327,7 @@ def _place(
     steps: int | None,
     verbose: bool | None,
     backend: str,
+    max_seconds: float | None,
 ) -> Placement:
     if method == "auto":
         if num_classes <= dims + 1:
@@ -317,7 +340,15 @@ def _place(
         return Placement(cross_polytope(num_classes, dims, seed=seed), "cross_polytope")
     if method == "hpn":
         return Placement(
-            optimize.hpn_sgd(num_classes, dims, seed=seed, steps=steps), "hpn"
+            optimize.hpn_sgd(
+                num_classes,
+                dims,
+                seed=seed,
+                steps=steps,
+                verbose=verbose,
+                max_seconds=max_seconds,
+            ),
+            "hpn",
         )
     if method == "code":
         best = constructions.best_construction(num_classes, dims)
@@ -331,10 +362,11 @@ def _place(
                 steps=steps,
                 verbose=verbose,
                 backend=backend,
+                max_seconds=max_seconds,
             ),
             "optimize",
         )
-    return _auto(num_classes, dims, seed, steps, verbose, backend)
+    return _auto(num_classes, dims, seed, steps, verbose, backend, max_seconds)
 
 
 def _auto(
@@ -344,6 +376,7 @@ def _auto(
     steps: int | None,
     verbose: bool | None,
     backend: str,
+    max_seconds: float | None,
 ) -> Placement:
     found = constructions.constructions(num_classes, dims)
     candidates: dict[str, float] = {}
@@ -362,7 +395,13 @@ def _auto(
         ):
             return Placement(_rotate(best.build(), seed), "code", best.name, candidates)
     optimised = optimize.smooth_max(
-        num_classes, dims, seed=seed, steps=steps, verbose=verbose, backend=backend
+        num_classes,
+        dims,
+        seed=seed,
+        steps=steps,
+        verbose=verbose,
+        backend=backend,
+        max_seconds=max_seconds,
     )
     candidates["optimize"] = optimize.largest_cosine(optimised)
     winner = Placement(optimised, "optimize", None, candidates)

@@ -368,3 +368,87 @@ def check_memory(needed: float, what: str, instead: str = "") -> None:
                 else "Use fewer classes or dimensions, or a machine with more memory."
             )
         )
+
+
+def check_max_seconds(value: object) -> float | None:
+    """Returns a time limit in seconds as a `float` (or `None`: no limit).
+
+    Args:
+        value: `None` or a number > 0.
+
+    Returns:
+        `None` or the limit as a `float`.
+
+    Example:
+
+    ```python
+    >>> check_max_seconds(60), check_max_seconds(None)
+    (60.0, None)
+    ```
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not value > 0
+        or not np.isfinite(value)
+    ):
+        raise ValueError(
+            "`max_seconds` must be a number > 0, or None for no limit. "
+            f"Received: max_seconds={value!r}"
+        )
+    return float(value)
+
+
+def check_time(
+    seconds: float, max_seconds: float | None, what: str, instead: str = ""
+) -> None:
+    """Refuses up front a computation estimated to run longer than allowed.
+
+    Args:
+        seconds: estimated running time of the computation.
+        max_seconds: the limit (see `check_max_seconds`); `None`: no limit.
+        what: the computation and its sizes, for the message.
+        instead: what to use instead, for the message.
+
+    Raises:
+        ValueError: with the estimate and the limit, when the estimate
+            exceeds the limit.
+
+    Example:
+
+    ```python
+    >>> check_time(5.0, 3600.0, "a tiny placement")  # fits: no error
+    ```
+    """
+    if max_seconds is not None and seconds > max_seconds:
+        raise ValueError(
+            f"{what} would take about {duration(seconds)} on a CPU (estimated), "
+            f"more than max_seconds={max_seconds:g}. "
+            + (f"Use {instead} instead, " if instead else "Use fewer classes, ")
+            + "or pass a larger max_seconds (None: no limit) to run it anyway."
+        )
+
+
+def duration(seconds: float) -> str:
+    """A duration in words, rounded: `"12 s"`, `"4.5 minutes"`, `"23 days"`.
+
+    Args:
+        seconds: the duration.
+
+    Returns:
+        The text.
+
+    Example:
+
+    ```python
+    >>> duration(12.3), duration(270), duration(2e6)
+    ('12 s', '4.5 minutes', '23 days')
+    ```
+    """
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        value = seconds / size
+        if value >= 1:
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{seconds:.0f} s"
