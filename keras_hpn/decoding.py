@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.utils.memory import BLOCK_BYTES, CLASS_CHUNK, check_memory
+from keras_hpn.utils.resources import BLOCK_BYTES, CLASS_CHUNK, check_memory
 from keras_hpn.utils.validation import (
     check_prototypes,
     check_range,

@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_hpn.initializers import PrototypeInitializer
 from keras_hpn.numerics import SQUARED_NORM_EPSILON, l2_normalize
-from keras_hpn.utils.memory import CLASS_CHUNK
+from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import check_size
 
 

@@ -18,7 +18,7 @@ from keras_hpn.numerics import (
     regression_targets,
     true_class_rank,
 )
-from keras_hpn.utils.memory import CLASS_CHUNK
+from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import (
     check_column,
     check_range,

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_hpn.utils.memory import CLASS_CHUNK
+from keras_hpn.utils.resources import CLASS_CHUNK
 
 # Squared norms below this are treated as zero: a zero vector normalises to
 # zero with finite gradients instead of 0/0.

@@ -397,6 +397,57 @@ CASES = [
         FileExistsError,
         "p.npz",
     ),
+    # Geometry (issue 17): names, word files, backends, time limits.
+    (
+        "semantic priors with a class name twice",
+        lambda: semantic_prototypes(
+            ["cat", "dog", "cat"], {"cat": [1, 0], "dog": [0, 1]}, 2
+        ),
+        ValueError,
+        "Repeated: ['cat']",
+    ),
+    (
+        "word2vec line with a number too many",
+        lambda: load_word_vectors(written("v.txt", "2 2\ndog 0 1\ncat 1 0 5\n")),
+        ValueError,
+        "Line 3 of ",
+    ),
+    (
+        "word2vec line with a word too many",
+        lambda: load_word_vectors(written("v.txt", "1 2\nbig cat 1 0\n")),
+        ValueError,
+        "Received 4 fields: 'big cat 1 0'",
+    ),
+    (
+        "placement backend in capitals",
+        lambda: hyperspherical(10, 5, backend="JAX"),
+        ValueError,
+        "backend='JAX'",
+    ),
+    (
+        "placement backend torch with a closed form",
+        lambda: hyperspherical(4, 5, method="simplex", backend="torch"),
+        ValueError,
+        "('numpy', 'jax')",
+    ),
+    (
+        "placement time limit 0",
+        lambda: hyperspherical(10, 5, max_seconds=0),
+        ValueError,
+        "max_seconds=0",
+    ),
+    (
+        "placement time limit text",
+        lambda: hyperspherical(10, 5, max_seconds="1h"),
+        ValueError,
+        "max_seconds='1h'",
+    ),
+    (
+        "two million classes in 3 dims",
+        lambda: hyperspherical(2_000_000, 3),
+        ValueError,
+        "about 18 days",
+    ),
 ]
 
 

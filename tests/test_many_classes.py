@@ -15,7 +15,7 @@ import keras_hpn
 from keras_hpn import decoding
 from keras_hpn.layers import PrototypeHead
 from keras_hpn.metrics import PrototypeAccuracy
-from keras_hpn.utils.memory import check_memory
+from keras_hpn.utils.resources import check_memory
 
 
 def unit_rows(count, dims, seed):
@@ -96,7 +96,7 @@ def test_top_k_head_equals_the_dense_head(chunk):
 
 
 def test_class_scores_refuses_what_cannot_fit(monkeypatch):
-    from keras_hpn.utils import memory as validation
+    from keras_hpn.utils import resources as validation
 
     monkeypatch.setattr(validation, "available_memory", lambda: 1000)
     with pytest.raises(ValueError, match=r"GiB.*predict_classes"):

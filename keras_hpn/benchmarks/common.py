@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Sequence
 
 from keras_hpn.benchmarks.models import CLASSIFIERS, KINDS, Budget
-from keras_hpn.utils.memory import workers
+from keras_hpn.utils.resources import workers
 
 DATASETS = ("fashion_mnist", "digits")
 MODELS = ("mlp", "cnn")

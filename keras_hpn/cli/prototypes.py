@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from keras_hpn.prototypes import (
+    MAX_SECONDS,
     METHODS,
     npz_path,
     place,
@@ -60,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "codes and the optimiser)",
     )
     parser.add_argument("--steps", type=int, help="optimisation steps")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=MAX_SECONDS,
+        help="refuse an optimiser run estimated to take longer "
+        f"({MAX_SECONDS:.0f}; 0: no limit)",
+    )
     parser.add_argument(
         "--names", help="text file with one class name per line, in class order"
     )
@@ -141,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
                 method=args.method,
                 steps=args.steps,
                 verbose=verbose,
+                max_seconds=args.max_seconds or None,
             )
             method = args.method
         save_prototypes(

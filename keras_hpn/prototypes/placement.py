@@ -22,8 +22,8 @@ import numpy as np
 from keras_hpn.prototypes.bounds import lower_bound
 from keras_hpn.prototypes.constructions import table
 from keras_hpn.prototypes.optimize import annealing, blocks, paper
-from keras_hpn.utils.memory import check_memory
-from keras_hpn.utils.validation import check_seed, check_size
+from keras_hpn.utils.resources import check_memory
+from keras_hpn.utils.validation import check_max_seconds, check_seed, check_size
 
 METHODS = ("auto", "simplex", "cross_polytope", "code", "optimize", "hpn")
 # Optimiser work (K^2 (D + 16) steps multiply-adds) that `auto` always spends
@@ -179,6 +179,7 @@ def hyperspherical(
     steps: int | None = None,
     verbose: bool | None = None,
     backend: str = "numpy",
+    max_seconds: float | None = annealing.MAX_SECONDS,
 ) -> np.ndarray:
     """Spreads `num_classes` prototypes as uniformly as possible over the sphere.
 
@@ -211,18 +212,23 @@ def hyperspherical(
             of the paper (SGD on the mean row maximum of the cosine matrix).
         steps: number of optimisation steps for `"optimize"` and `"hpn"`;
             `None` uses the method's default.
-        verbose: progress bar on stderr for `"optimize"`; `None` shows it only
-            for long runs (see `optimize.smooth_max`).
-        backend: `"numpy"` or `"jax"` for the optimiser (see
+        verbose: progress bar on stderr for `"optimize"` and `"hpn"`; `None`
+            shows it only for runs estimated to take more than 10 s (see
             `optimize.smooth_max`).
+        backend: `"numpy"` or `"jax"` (exactly) for the optimiser (see
+            `optimize.smooth_max`).
+        max_seconds: an optimiser run estimated (on a CPU) to take longer is
+            refused up front, with the estimate (default an hour; see
+            `optimize.estimated_seconds`); `None` for no limit.
 
     Returns:
         Float64 numpy array of shape `(num_classes, dims)` with unit rows.
 
     Raises:
-        ValueError: for bad sizes or method, for `method="code"` where no
-            code has `num_classes` words in `dims` dimensions, and up front
-            where the placement would not fit in the memory available.
+        ValueError: for bad sizes, method or backend, for `method="code"`
+            where no code has `num_classes` words in `dims` dimensions, and up
+            front where the placement would not fit in the memory available
+            or its optimiser run would take more than `max_seconds`.
 
     Example:
 
@@ -249,6 +255,7 @@ def hyperspherical(
         steps=steps,
         verbose=verbose,
         backend=backend,
+        max_seconds=max_seconds,
     ).prototypes
 
 
@@ -261,6 +268,7 @@ def place(
     steps: int | None = None,
     verbose: bool | None = None,
     backend: str = "numpy",
+    max_seconds: float | None = annealing.MAX_SECONDS,
 ) -> Placement:
     """`hyperspherical`, returning a `Placement` that records the winning method.
 
@@ -272,6 +280,7 @@ def place(
         steps: see `hyperspherical`.
         verbose: see `hyperspherical`.
         backend: see `hyperspherical`.
+        max_seconds: see `hyperspherical`.
 
     Returns:
         A `Placement`.
@@ -290,13 +299,21 @@ def place(
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
         )
+    if backend not in annealing.BACKENDS:
+        raise ValueError(
+            f"`backend` must be one of {annealing.BACKENDS}. "
+            f"Received: backend={backend!r}"
+        )
+    max_seconds = check_max_seconds(max_seconds)
     check_memory(
         # The prototypes, their rotation and the code words, in float64.
         4 * 8 * num_classes * dims,
         f"Placing num_classes={num_classes} prototypes in dims={dims}",
     )
     with blocks.deterministic():
-        return _place(num_classes, dims, seed, method, steps, verbose, backend)
+        return _place(
+            num_classes, dims, seed, method, steps, verbose, backend, max_seconds
+        )
 
 
 def _place(
@@ -307,6 +324,7 @@ def _place(
     steps: int | None,
     verbose: bool | None,
     backend: str,
+    max_seconds: float | None,
 ) -> Placement:
     if method == "auto":
         if num_classes <= dims + 1:
@@ -319,7 +337,15 @@ def _place(
         return Placement(cross_polytope(num_classes, dims, seed=seed), "cross_polytope")
     if method == "hpn":
         return Placement(
-            paper.hpn_sgd(num_classes, dims, seed=seed, steps=steps), "hpn"
+            paper.hpn_sgd(
+                num_classes,
+                dims,
+                seed=seed,
+                steps=steps,
+                verbose=verbose,
+                max_seconds=max_seconds,
+            ),
+            "hpn",
         )
     if method == "code":
         best = table.best_construction(num_classes, dims)
@@ -333,10 +359,11 @@ def _place(
                 steps=steps,
                 verbose=verbose,
                 backend=backend,
+                max_seconds=max_seconds,
             ),
             "optimize",
         )
-    return _auto(num_classes, dims, seed, steps, verbose, backend)
+    return _auto(num_classes, dims, seed, steps, verbose, backend, max_seconds)
 
 
 def _auto(
@@ -346,6 +373,7 @@ def _auto(
     steps: int | None,
     verbose: bool | None,
     backend: str,
+    max_seconds: float | None,
 ) -> Placement:
     found = table.constructions(num_classes, dims)
     candidates: dict[str, float] = {}
@@ -364,7 +392,13 @@ def _auto(
         ):
             return Placement(_rotate(best.build(), seed), "code", best.name, candidates)
     optimised = annealing.smooth_max(
-        num_classes, dims, seed=seed, steps=steps, verbose=verbose, backend=backend
+        num_classes,
+        dims,
+        seed=seed,
+        steps=steps,
+        verbose=verbose,
+        backend=backend,
+        max_seconds=max_seconds,
     )
     candidates["optimize"] = annealing.largest_cosine(optimised)
     winner = Placement(optimised, "optimize", None, candidates)

@@ -11,6 +11,7 @@ cosine: the separation given up for semantics is chosen, not a side effect.
 
 from __future__ import annotations
 
+import collections
 import numbers
 import os
 import re
@@ -25,7 +26,7 @@ from keras_hpn.prototypes.optimize.annealing import (
     smooth_max,
 )
 from keras_hpn.prototypes.placement import hyperspherical
-from keras_hpn.utils.memory import check_memory
+from keras_hpn.utils.resources import check_memory
 from keras_hpn.utils.validation import check_size
 
 _WORD_SEPARATORS = re.compile(r"[\s_\-]+")
@@ -39,14 +40,19 @@ BUNDLED_WORD_VECTORS = os.path.join(
 def load_word_vectors(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Reads word vectors in word2vec text format, without gensim.
 
-    The first line holds `count dims`; each following line a word and its
-    `dims` numbers, separated by spaces.
+    The first line holds `count dims`; each following line a word (without
+    spaces) and its `dims` numbers, separated by single spaces.
 
     Args:
         path: path of the text file.
 
     Returns:
         A dict from word to float64 vector.
+
+    Raises:
+        ValueError: for a binary file, a bad header, or a line that does not
+            hold exactly a word and `dims` numbers (naming the file and the
+            line number).
 
     Example:
 
@@ -85,14 +91,16 @@ def load_word_vectors(path: str | os.PathLike) -> dict[str, np.ndarray]:
             parts = line.rstrip().split(" ")
             if not line.strip():
                 continue
-            if len(parts) < dims + 1:
+            # Exactly: with more fields `cat 1 0 5` (dims 2) read as "cat 1".
+            if len(parts) != dims + 1:
                 raise ValueError(
-                    f"Line {line_number} of {path} must hold a word and {dims} "
-                    f"numbers. Received {len(parts)} fields."
+                    f"Line {line_number} of {path} must hold a word (no spaces) "
+                    f"and {dims} numbers, separated by single spaces. Received "
+                    f"{len(parts)} fields: {line.rstrip()[:80]!r}."
                 )
-            word = " ".join(parts[:-dims])
+            word = parts[0]
             try:
-                vectors[word] = np.asarray(parts[-dims:], dtype=np.float64)
+                vectors[word] = np.asarray(parts[1:], dtype=np.float64)
             except ValueError:
                 raise ValueError(
                     f"Line {line_number} of {path} must hold a word and {dims} "
@@ -281,6 +289,10 @@ def semantic_prototypes(
     Returns:
         Float64 array of shape `(num_classes, dims)` with unit rows.
 
+    Raises:
+        ValueError: for a class name given twice (listing the repeated
+            names), a name without a vector, and bad sizes or settings.
+
     Example:
 
     ```python
@@ -296,6 +308,14 @@ def semantic_prototypes(
         NeurIPS 2019, Section 2.3 (semantic priors).
         G. Hinton, S. Roweis. Stochastic neighbor embedding. NeurIPS 2002.
     """
+    if class_names is not None and not isinstance(class_names, (str, bytes)):
+        counts = collections.Counter(str(name) for name in class_names)
+        repeated = sorted(name for name, count in counts.items() if count > 1)
+        if repeated:
+            raise ValueError(
+                "`class_names` must name each class once; two classes with one "
+                f"name would get one word vector. Repeated: {repeated[:10]}"
+            )
     vectors = class_vectors(class_names, word_vectors)
     num_classes = check_size(vectors.shape[0], "number of classes", 2)
     dims = check_size(dims, "dims", 2)

@@ -1,3 +1,3 @@
 """Infrastructure shared by the whole package, not geometry: argument checks
-(`validation`), memory estimates and block sizes (`memory`), the progress
-printer (`progress`)."""
+(`validation`), memory and time estimates, block sizes and cores
+(`resources`), the progress printer (`progress`)."""

@@ -307,3 +307,34 @@ def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.
             f"Received {array.shape[1]}."
         )
     return array[0]
+
+
+def check_max_seconds(value: object) -> float | None:
+    """Returns a time limit in seconds as a `float` (or `None`: no limit).
+
+    Args:
+        value: `None` or a number > 0.
+
+    Returns:
+        `None` or the limit as a `float`.
+
+    Example:
+
+    ```python
+    >>> check_max_seconds(60), check_max_seconds(None)
+    (60.0, None)
+    ```
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not value > 0
+        or not np.isfinite(value)
+    ):
+        raise ValueError(
+            "`max_seconds` must be a number > 0, or None for no limit. "
+            f"Received: max_seconds={value!r}"
+        )
+    return float(value)

@@ -223,3 +223,20 @@ def test_prototypes_command_checks_out_before_placing(tmp_path, capsys, monkeypa
         argv = ["prototypes", "--classes", "400", "--dims", "30", "--out", str(out)]
         assert cli.main(argv) == 2
         assert message in capsys.readouterr().err
+
+
+def test_prototypes_command_refuses_a_run_of_days(tmp_path, capsys):
+    # Issue 17: `--classes 2000000 --dims 3` once started weeks of optimising.
+    out = tmp_path / "p.npz"
+    argv = ["prototypes", "--classes", "2000000", "--dims", "3", "--out", str(out)]
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("keras-hpn prototypes: error: Placing num_classes=2000000")
+    assert "about 18 days" in error and "Traceback" not in error
+    assert not out.exists()
+    # --max-seconds sets the limit: a small run refused, then allowed with 0.
+    small = ["prototypes", "--classes", "30", "--dims", "3", "--steps", "5"]
+    assert cli.main([*small, "--out", str(out), "--max-seconds", "1e-9"]) == 2
+    assert "max_seconds=1e-09" in capsys.readouterr().err
+    assert cli.main([*small, "--out", str(out), "--max-seconds", "0"]) == 0
+    assert out.exists()

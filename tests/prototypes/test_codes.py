@@ -86,6 +86,96 @@ def test_reed_muller_distance_by_enumeration(degree):
             assert weights[1:].min() == code.distance == 1 << (degree - order)
 
 
+def bit_rows(basis, length):
+    """Basis rows (Python ints) as a 0/1 uint8 matrix, bit j in column j."""
+    raw = b"".join(row.to_bytes(length // 8, "little") for row in basis)
+    matrix = np.frombuffer(raw, dtype=np.uint8).reshape(len(basis), -1)
+    return np.unpackbits(matrix, axis=1, bitorder="little")
+
+
+def gf2_rank(basis):
+    """Rank over GF(2) of rows given as Python ints (plain elimination)."""
+    pivots = {}
+    for row in basis:
+        while row:
+            top = row.bit_length() - 1
+            if top not in pivots:
+                pivots[top] = row
+                break
+            row ^= pivots[top]
+    return len(pivots)
+
+
+# RM(r, m) for every r < m up to m = 10 (length 1024, as the docs claim).
+REED_MULLER = [(m, r) for m in range(3, 11) for r in range(m)]
+
+
+@pytest.mark.parametrize("degree, order", REED_MULLER)
+def test_reed_muller_parameters_up_to_length_1024(degree, order):
+    # [2^m, sum_{i<=r} C(m, i), 2^(m-r)]. Spans of up to 2^16 words are
+    # enumerated (distinct words, exact minimum weight); larger ones have
+    # their rank checked and 10,000 seeded random words weighed. Lengths
+    # from 128 on once came out wrong (an int64 shift overflowed at bit 63).
+    length, distance = 1 << degree, 1 << (degree - order)
+    code = codes.reed_muller_codes(length)[order]
+    dimension = sum(math.comb(degree, i) for i in range(order + 1))
+    assert (
+        code.label
+        == f"Reed-Muller RM({order}, {degree}) [{length}, {dimension}, {distance}]"
+    )
+    assert (code.length, code.dimension, code.size) == (
+        length,
+        dimension,
+        1 << dimension,
+    )
+    assert len(code.basis) == dimension
+    assert all(0 < row < 1 << length for row in code.basis)
+    if dimension <= 16:
+        words = codes.packed_span(code.basis, length)
+        assert len(np.unique(words, axis=0)) == code.size
+        assert codes.packed_weights(words)[1:].min() == distance
+        return
+    assert gf2_rank(code.basis) == dimension
+    rows = bit_rows(code.basis, length)
+    # A degree-r monomial has weight 2^(m-r): the minimum is reached.
+    assert rows.sum(axis=1).min() == distance
+    messages = np.random.default_rng(degree * 16 + order).integers(
+        0, 2, (10_000, dimension), dtype=np.uint8
+    )
+    messages = messages[messages.any(axis=1)]
+    products = messages.astype(np.float32) @ rows.astype(np.float32)
+    weights = (products.astype(np.int64) % 2).sum(axis=1)
+    assert weights.min() >= distance
+
+
+def test_reed_muller_128_words_are_distinct_at_distance_64():
+    # The issue's case: RM(1, 7) had a row of weight 96, 128 distinct words
+    # of 256 and minimum distance 0.
+    code = codes.reed_muller_codes(128)[1]
+    words = code.words(256)
+    assert len(np.unique(words, axis=0)) == 256
+    off = pairwise_distances(words)[~np.eye(256, dtype=bool)]
+    assert off.min() == 64 == code.guaranteed_distance(256)
+    assert sorted(set(words.sum(axis=1).tolist())) == [0, 64, 128]
+
+
+@pytest.mark.parametrize("length", [8, 16, 32, 64, 128, 256, 512, 1024])
+def test_extended_bch_bases_are_exact_up_to_length_1024(length):
+    # The same overflow would show here: rows outside n bits, dependent rows
+    # or odd weights (the parity bit makes every word even).
+    code = codes.extended_bch_codes(length)[-1]
+    assert all(type(row) is int and 0 < row < 1 << length for row in code.basis)
+    assert gf2_rank(code.basis) == code.dimension == len(code.basis)
+    rows = bit_rows(code.basis, length)
+    assert np.all(rows.sum(axis=1) % 2 == 0)
+    messages = np.random.default_rng(length).integers(
+        0, 2, (10_000, code.dimension), dtype=np.uint8
+    )
+    messages = messages[messages.any(axis=1)]
+    products = messages.astype(np.float32) @ rows.astype(np.float32)
+    assert (products.astype(np.int64) % 2).sum(axis=1).min() >= code.distance
+
+
 def test_golay_weight_distribution():
     # The extended Golay code: 1, 759, 2576, 759, 1 words of weight 0 to 24.
     code = codes.golay_code()

@@ -73,3 +73,14 @@ def test_named_code_missing_for_dims():
         constructions.named_construction("Kerdock", 300, 10)
     named = constructions.named_construction("Reed-Muller", 100, 32)
     assert named.name.startswith("Reed-Muller RM(2, 5)")
+
+
+def test_reed_muller_in_128_dims_is_a_true_length_128_code():
+    # Once a padded RM(2, 6) came back: the length-128 words had overflowed.
+    named = constructions.named_construction("Reed-Muller", 300, 128)
+    assert named.name == "Reed-Muller RM(2, 7) [128, 29, 32]"
+    assert named.native_dims == 128 and named.largest_cosine == 1 - 2 * 32 / 128
+    points = named.build()
+    assert points.shape == (300, 128)
+    cosines = points @ points.T - 2 * np.eye(300)
+    assert cosines.max() == pytest.approx(named.largest_cosine, abs=1e-12)

@@ -1,4 +1,5 @@
 import io
+import time
 
 import numpy as np
 import pytest
@@ -155,3 +156,67 @@ def test_jax_backend_follows_the_numpy_steps():
     assert optimize.largest_cosine(jax_run) == pytest.approx(
         optimize.largest_cosine(numpy_run), abs=0.01
     )
+
+
+def test_estimated_seconds_by_hand():
+    # K = 2,000,000, D = 3: 100 steps, 1 start, no polish (its work is over
+    # POLISH_WORK): 2e-10 s * 100 * (2e6)^2 * (3 + 16) = 1.52e6 s, 17.6 days.
+    assert optimize.default_steps(2_000_000) == 100
+    assert optimize.default_polish_steps(2_000_000, 3, 1) == 0
+    assert optimize.estimated_seconds(2_000_000, 3) == pytest.approx(1.52e6)
+    # K = 100, D = 10, 1000 steps, 2 starts: anneal 2 * 1000 * 100^2 * 26 =
+    # 5.2e8, polish 500 steps of 2 sets: 500 * 2 * 100^2 * 170 = 1.7e9.
+    assert optimize.estimated_seconds(100, 10, 1000, 2) == pytest.approx(2e-10 * 2.22e9)
+
+
+def test_two_million_classes_in_3_dims_refused_at_once():
+    # Issue 17: this once started an optimiser run of weeks, silently.
+    start = time.perf_counter()
+    for method in ("auto", "optimize"):
+        with pytest.raises(
+            ValueError,
+            match=r"num_classes=2000000 prototypes in dims=3 .* about 18 days "
+            r"on a CPU .* max_seconds=3600\. Use fewer classes",
+        ):
+            placement.place(2_000_000, 3, method=method)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_max_seconds_refuses_a_run_and_none_allows_it():
+    with pytest.raises(ValueError, match=r"about 0 s .* max_seconds=1e-06"):
+        optimize.smooth_max(50, 3, seed=0, steps=10, restarts=1, max_seconds=1e-6)
+    points = optimize.smooth_max(50, 3, seed=0, steps=10, restarts=1, max_seconds=None)
+    assert points.shape == (50, 3)
+    # place passes the limit on.
+    with pytest.raises(ValueError, match="max_seconds=1e-06"):
+        placement.place(50, 3, method="optimize", steps=10, max_seconds=1e-6)
+
+
+def test_paper_optimiser_refused_up_front():
+    # The K x K float64 cosine matrix of 2,000,000 classes: 29,104 GiB.
+    with pytest.raises(ValueError, match=r"num_classes=2000000 .* GiB of memory"):
+        placement.place(2_000_000, 3, method="hpn")
+    # 5,000 classes in 64 dims, the paper's 10,000 steps:
+    # 2e-10 * 1e4 * 5000^2 * 80 = 4,000 s, over the hour.
+    with pytest.raises(ValueError, match=r"steps=10000 .* about 1\.1 hours"):
+        paper.hpn_sgd(5000, 64, seed=0)
+    with pytest.raises(ValueError, match="max_seconds"):
+        paper.hpn_sgd_from(np.eye(3), steps=10**12)
+
+
+@pytest.mark.parametrize(
+    "run, label",
+    [
+        (lambda **kw: optimize.smooth_max(30, 3, seed=0, steps=20, **kw), "30"),
+        (lambda **kw: paper.hpn_sgd(20, 3, seed=0, steps=20, **kw), "20"),
+    ],
+)
+def test_runs_estimated_long_show_a_progress_bar(monkeypatch, capsys, run, label):
+    monkeypatch.setattr(optimize, "VERBOSE_SECONDS", 0.0, raising=False)
+    run()
+    assert f"placing {label} prototypes [" in capsys.readouterr().err
+    run(verbose=False)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(optimize, "VERBOSE_SECONDS", 1e9, raising=False)
+    run()
+    assert capsys.readouterr().err == ""

@@ -465,8 +465,10 @@ def _bch_chain(degree: int) -> tuple[BinaryCode, ...]:
 @functools.lru_cache(maxsize=16)
 def _reed_muller_chain(degree: int) -> tuple[BinaryCode, ...]:
     length = 1 << degree
-    points = np.arange(length)
-    variables = [int(sum(1 << p for p in points if p >> v & 1)) for v in range(degree)]
+    # Python ints: a numpy int64 shift overflows from coordinate 63 on.
+    variables = [
+        sum(1 << p for p in range(length) if p >> v & 1) for v in range(degree)
+    ]
     rows = []
     codes = []
     for order in range(degree):

@@ -26,7 +26,7 @@ import numpy as np
 
 from keras_hpn.prototypes.bounds import UNIVERSALLY_OPTIMAL
 from keras_hpn.prototypes.constructions import codes, lattices
-from keras_hpn.utils.memory import BLOCK_BYTES
+from keras_hpn.utils.resources import BLOCK_BYTES
 from keras_hpn.utils.validation import check_size
 
 # Enumerations for shortening stay below this many bytes of packed words.

@@ -1,6 +1,6 @@
 """Optimisers for prototype placement where no closed form is known (numpy only).
 
-Two optimisers live here:
+The default optimiser of the placement:
 
 * `smooth_max`, used by `hyperspherical(method="optimize")` and by
   `method="auto"` where no code wins: it minimises a log-sum-exp (smooth
@@ -10,7 +10,6 @@ Two optimisers live here:
   best ones; the cosine matrix is processed in row blocks so that memory stays
   linear in `K`. With `backend="jax"` the annealing runs through `jax.numpy`
   on whatever device JAX sees.
-* `hpn_sgd`, the optimiser of the paper, kept for users who want the original.
 """
 
 from __future__ import annotations
@@ -19,9 +18,10 @@ import numpy as np
 
 from keras_hpn.prototypes.optimize import blocks
 from keras_hpn.prototypes.optimize.blocks import largest_cosine
-from keras_hpn.utils.memory import BLOCK_BYTES, check_memory, workers
 from keras_hpn.utils.progress import ProgressBar
+from keras_hpn.utils.resources import BLOCK_BYTES, check_memory, check_time, workers
 from keras_hpn.utils.validation import (
+    check_max_seconds,
     check_prototypes,
     check_seed,
     check_size,
@@ -32,6 +32,7 @@ __all__ = [
     "default_polish_steps",
     "default_restarts",
     "default_steps",
+    "estimated_seconds",
     "polish",
     "random_start",
     "smooth_max",
@@ -48,6 +49,15 @@ POLISH_BETAS = (1e4, 1e6)
 POLISH_RATES = (2e-4, 1e-6)
 # The polish runs while its work stays below this (K = 1,000, D = 64: 33 steps).
 POLISH_WORK = 3e10
+# Seconds per unit of work (a multiply-add; an exponential counts as 16): the
+# fastest rate measured on 2 CPU cores (K = 2,000 to 20,000, D = 3 and 64: 0.17
+# to 0.6 ns), so that the estimate errs short rather than refuse a feasible run.
+SECONDS_PER_WORK = 2e-10
+# Optimiser runs estimated to take longer are refused unless `max_seconds`
+# says otherwise (K = 2,000,000 in 3 dims: about 18 days).
+MAX_SECONDS = 3600.0
+# Runs estimated to take longer show a progress bar unless `verbose=False`.
+VERBOSE_SECONDS = 10.0
 
 
 def random_start(num_classes: int, dims: int, seed: int | None = None) -> np.ndarray:
@@ -130,6 +140,49 @@ def default_restarts(num_classes: int, dims: int) -> int:
     return int(min(MAX_RESTARTS, max(1, RESTART_WORK // work)))
 
 
+def estimated_seconds(
+    num_classes: int,
+    dims: int,
+    steps: int | None = None,
+    restarts: int | None = None,
+) -> float:
+    """Estimated running time of `smooth_max` on a CPU, in seconds.
+
+    The annealing costs `K^2 (D + 16)` multiply-adds per step and start (an
+    exponential counted as 16), the float64 polish `K^2 (D + 160)` per step
+    and placement; a multiply-add takes `SECONDS_PER_WORK` (the fastest rate
+    measured on 2 cores, so that the estimate errs short). A machine with
+    many cores, or `backend="jax"` on a GPU, may be several times faster.
+
+    Args:
+        num_classes: number of prototypes `K`.
+        dims: dimensionality `D`.
+        steps: annealing steps; `None` uses `default_steps`.
+        restarts: independent starts; `None` uses `default_restarts`.
+
+    Returns:
+        The estimate in seconds.
+
+    Example:
+
+    ```python
+    >>> round(estimated_seconds(2_000_000, 3) / 86400)  # days
+    18
+    ```
+    """
+    steps = default_steps(num_classes) if steps is None else steps
+    restarts = default_restarts(num_classes, dims) if restarts is None else restarts
+    count = min(restarts, POLISHED)
+    anneal = restarts * steps * num_classes**2 * (dims + 16)
+    polish_work = (
+        default_polish_steps(num_classes, dims, count)
+        * count
+        * num_classes**2
+        * (dims + 160)
+    )
+    return SECONDS_PER_WORK * (anneal + polish_work)
+
+
 def smooth_max(
     num_classes: int,
     dims: int,
@@ -140,6 +193,7 @@ def smooth_max(
     verbose: bool | None = None,
     initial: np.ndarray | None = None,
     backend: str = "numpy",
+    max_seconds: float | None = MAX_SECONDS,
 ) -> np.ndarray:
     """Minimises a smooth maximum of all pairwise cosines with annealing.
 
@@ -168,15 +222,24 @@ def smooth_max(
         restarts: number of independent starts; `None` uses
             `default_restarts`.
         verbose: `True` draws a progress bar on stderr; `None` draws it only
-            for long runs (more than `10^12` multiply-adds in total).
+            where the run is estimated to take more than `VERBOSE_SECONDS`
+            (10 s; see `estimated_seconds`).
         initial: optional starting points of shape `(num_classes, dims)`
             (then `restarts` is 1 and `seed` is unused); the result is never
             worse than this start.
         backend: `"numpy"` (default) or `"jax"` (needs `jax`; runs the
             annealing on JAX's default device, e.g. a GPU).
+        max_seconds: the run is refused up front where `estimated_seconds`
+            exceeds this (default `MAX_SECONDS`, an hour); `None` for no
+            limit. The estimate is for a CPU: with `backend="jax"` on a GPU,
+            raise the limit or pass `None`.
 
     Returns:
         Float64 array of shape `(num_classes, dims)` with unit rows.
+
+    Raises:
+        ValueError: for bad arguments, and up front where the run would not
+            fit in memory or is estimated to take more than `max_seconds`.
 
     Example:
 
@@ -212,17 +275,26 @@ def smooth_max(
         if restarts is None:
             restarts = default_restarts(num_classes, dims)
         restarts = check_size(restarts, "restarts", 1)
-    check_memory(
-        memory_bytes(num_classes, dims, restarts),
+    max_seconds = check_max_seconds(max_seconds)
+    what = (
         f"Placing num_classes={num_classes} prototypes in dims={dims} "
-        f"with {restarts} restart(s)",
+        f"with {restarts} restart(s)"
+    )
+    check_memory(memory_bytes(num_classes, dims, restarts), what)
+    seconds = estimated_seconds(num_classes, dims, steps, restarts)
+    check_time(
+        seconds,
+        max_seconds,
+        f"{what} and steps={steps}",
+        "fewer classes or steps, or a larger `dims` where a binary code "
+        "holds num_classes words (method='code')",
     )
     if initial is None:
         starts = random_start(restarts * num_classes, dims, seed).reshape(
             restarts, num_classes, dims
         )
     if verbose is None:
-        verbose = num_classes**2 * dims * steps * starts.shape[0] > 1e12
+        verbose = seconds > VERBOSE_SECONDS
     schedule = _schedule(steps, (10.0, 10_000.0), (0.05, 0.0002))
     bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     if backend == "jax":

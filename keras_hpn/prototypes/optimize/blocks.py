@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from keras_hpn.utils.memory import BLOCK_BYTES, workers
+from keras_hpn.utils.resources import BLOCK_BYTES, workers
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")

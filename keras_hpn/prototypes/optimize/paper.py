@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.prototypes.optimize.annealing import random_start
-from keras_hpn.utils.validation import check_prototypes, check_size
+from keras_hpn.prototypes.optimize.annealing import (
+    MAX_SECONDS,
+    SECONDS_PER_WORK,
+    VERBOSE_SECONDS,
+    random_start,
+)
+from keras_hpn.utils.progress import ProgressBar
+from keras_hpn.utils.resources import check_memory, check_time
+from keras_hpn.utils.validation import check_max_seconds, check_prototypes, check_size
 
 
 def hpn_sgd(
@@ -15,6 +22,8 @@ def hpn_sgd(
     seed: int | None = None,
     steps: int | None = None,
     learning_rate: float = 0.1,
+    verbose: bool | None = None,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> np.ndarray:
     """The prototype optimiser of the HPN paper, for users who want the original.
 
@@ -29,9 +38,15 @@ def hpn_sgd(
         seed: seed of the Gaussian initialisation.
         steps: number of SGD steps; `None` means the paper's 10,000.
         learning_rate: SGD step size; the paper uses 0.1.
+        verbose: see `hpn_sgd_from`.
+        max_seconds: see `hpn_sgd_from`.
 
     Returns:
         Float64 array of shape `(num_classes, dims)` with unit rows.
+
+    Raises:
+        ValueError: for bad arguments, and up front where the run would not
+            fit in memory or is estimated to take more than `max_seconds`.
 
     Example:
 
@@ -49,13 +64,24 @@ def hpn_sgd(
     num_classes = check_size(num_classes, "num_classes", 2)
     dims = check_size(dims, "dims", 2)
     steps = 10_000 if steps is None else check_size(steps, "steps", 1)
+    max_seconds = check_max_seconds(max_seconds)
+    _check_sgd_cost(num_classes, dims, steps, max_seconds)
     return hpn_sgd_from(
-        random_start(num_classes, dims, seed), steps=steps, learning_rate=learning_rate
+        random_start(num_classes, dims, seed),
+        steps=steps,
+        learning_rate=learning_rate,
+        verbose=verbose,
+        max_seconds=None,  # checked above, before the start was drawn
     )
 
 
 def hpn_sgd_from(
-    points: np.ndarray, *, steps: int, learning_rate: float = 0.1
+    points: np.ndarray,
+    *,
+    steps: int,
+    learning_rate: float = 0.1,
+    verbose: bool | None = None,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> np.ndarray:
     """Runs the paper's update `steps` times from given unit-row `points`.
 
@@ -68,9 +94,18 @@ def hpn_sgd_from(
         points: float array of shape `(num_classes, dims)` with unit rows.
         steps: number of steps, at least 1.
         learning_rate: SGD step size.
+        verbose: `True` draws a progress bar on stderr; `None` draws it only
+            where the run is estimated to take more than `VERBOSE_SECONDS`.
+        max_seconds: the run is refused up front where it is estimated
+            (`estimated_seconds`) to take longer; `None` for no limit.
 
     Returns:
         Float64 array of the same shape with unit rows.
+
+    Raises:
+        ValueError: for bad arguments, and up front where the `K x K` cosine
+            matrix would not fit in memory or the run is estimated to take
+            more than `max_seconds`.
 
     Example:
 
@@ -81,9 +116,14 @@ def hpn_sgd_from(
     """
     points = check_prototypes(points, "points")
     steps = check_size(steps, "steps", 1)
-    num_classes = points.shape[0]
+    max_seconds = check_max_seconds(max_seconds)
+    num_classes, dims = points.shape
+    seconds = _check_sgd_cost(num_classes, dims, steps, max_seconds)
+    if verbose is None:
+        verbose = seconds > VERBOSE_SECONDS
+    bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     rows = np.arange(num_classes)
-    for _ in range(steps):
+    for step in range(steps):
         gram = points @ points.T
         gram[rows, rows] = -np.inf
         nearest = gram.argmax(axis=1)
@@ -91,4 +131,23 @@ def hpn_sgd_from(
         np.add.at(grad, nearest, points)
         points = points - learning_rate * grad / num_classes
         points /= np.linalg.norm(points, axis=1, keepdims=True)
+        bar.update(step + 1)
+    bar.close()
     return points
+
+
+def _check_sgd_cost(
+    num_classes: int, dims: int, steps: int, max_seconds: float | None
+) -> float:
+    """Refuses a paper-optimiser run that cannot fit; returns its estimated time."""
+    what = f"The paper's optimiser on num_classes={num_classes} in dims={dims}"
+    # The float64 cosine matrix.
+    check_memory(8 * num_classes**2, what, "fewer classes or method='optimize'")
+    seconds = SECONDS_PER_WORK * steps * num_classes**2 * (dims + 16)
+    check_time(
+        seconds,
+        max_seconds,
+        f"{what} with steps={steps}",
+        "fewer classes or steps, or method='optimize'",
+    )
+    return seconds

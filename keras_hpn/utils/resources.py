@@ -1,6 +1,6 @@
 """The resources work may take: the block size shared by every chunked
 computation, the CPU cores of the process, and the up-front refusal of what
-cannot fit in memory."""
+would not fit in memory or would run longer than allowed."""
 
 from __future__ import annotations
 
@@ -92,3 +92,56 @@ def workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def check_time(
+    seconds: float, max_seconds: float | None, what: str, instead: str = ""
+) -> None:
+    """Refuses up front a computation estimated to run longer than allowed.
+
+    Args:
+        seconds: estimated running time of the computation.
+        max_seconds: the limit (see `check_max_seconds`); `None`: no limit.
+        what: the computation and its sizes, for the message.
+        instead: what to use instead, for the message.
+
+    Raises:
+        ValueError: with the estimate and the limit, when the estimate
+            exceeds the limit.
+
+    Example:
+
+    ```python
+    >>> check_time(5.0, 3600.0, "a tiny placement")  # fits: no error
+    ```
+    """
+    if max_seconds is not None and seconds > max_seconds:
+        raise ValueError(
+            f"{what} would take about {duration(seconds)} on a CPU (estimated), "
+            f"more than max_seconds={max_seconds:g}. "
+            + (f"Use {instead} instead, " if instead else "Use fewer classes, ")
+            + "or pass a larger max_seconds (None: no limit) to run it anyway."
+        )
+
+
+def duration(seconds: float) -> str:
+    """A duration in words, rounded: `"12 s"`, `"4.5 minutes"`, `"23 days"`.
+
+    Args:
+        seconds: the duration.
+
+    Returns:
+        The text.
+
+    Example:
+
+    ```python
+    >>> duration(12.3), duration(270), duration(2e6)
+    ('12 s', '4.5 minutes', '23 days')
+    ```
+    """
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        value = seconds / size
+        if value >= 1:
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{seconds:.0f} s"
