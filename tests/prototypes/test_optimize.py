@@ -96,9 +96,9 @@ def test_largest_cosine_blocked_equals_dense(monkeypatch):
     gram = points @ points.T
     np.fill_diagonal(gram, -np.inf)
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 8 * 50 * 7)
-    assert optimize.largest_cosine(points) == pytest.approx(gram.max(), abs=1e-15)
+    assert blocks.largest_cosine(points) == pytest.approx(gram.max(), abs=1e-15)
     np.testing.assert_allclose(
-        optimize.nearest_cosines(points), gram.max(axis=1), rtol=0, atol=1e-15
+        blocks.nearest_cosines(points), gram.max(axis=1), rtol=0, atol=1e-15
     )
 
 
