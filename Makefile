@@ -16,6 +16,9 @@ WORKERS ?= 2
 # PyTorch trains several times slower on CPU: its pass leaves out slow tests.
 TORCH_MARKS ?= not slow
 
+# A fresh virtual environment, outside the repository, for the wheel's smoke test.
+WHEEL_VENV ?= /tmp/keras-hpn-wheel-check
+
 # Fashion-MNIST, the benchmark's headline data: Debian's package puts the four
 # original files here; keras-hpn copies them into the Keras cache, offline.
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
@@ -23,7 +26,7 @@ FASHION_MNIST_PACKAGE := dataset-fashion-mnist
 FASHION_MNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz \
 	t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
 
-.PHONY: run test install install-dev data lint format
+.PHONY: run test install install-dev data lint format wheel-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +85,16 @@ test: install-dev lint data
 			$(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS) $${marks:+-m "$$marks"} $(PYTEST_ARGS); \
 		once=0; \
 	done
+
+# The release artefact: sdist and wheel built and checked, the wheel installed
+# into a fresh virtual environment outside the repository and smoke-tested there
+# (import, place, fit, save, load, `keras-hpn --version`), which proves it holds
+# every file it needs.
+wheel-check: install-dev
+	rm -rf dist $(WHEEL_VENV)
+	$(BIN)/python -m build --outdir dist . >/dev/null
+	$(BIN)/twine check --strict dist/*
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
+	$(WHEEL_VENV)/bin/pip install -q dist/*.whl
+	cd $(WHEEL_VENV) && TF_CPP_MIN_LOG_LEVEL=3 bin/python $(CURDIR)/tests/scripts/wheel_smoke.py
