@@ -260,15 +260,19 @@ def lower_bound(num_classes: int, dims: int) -> float:
         R. A. Rankin. The closest packing of spherical caps in n dimensions.
         Proc. Glasgow Math. Assoc. 2 (1955).
     """
-    num_classes = check_size(num_classes, "num_classes", 2)
-    dims = check_size(dims, "dims", 2)
+    return _lower_bound(
+        check_size(num_classes, "num_classes", 2), check_size(dims, "dims", 2)
+    )
+
+
+def _lower_bound(num_classes: int, dims: int) -> float:
     optimum = known_optimum(num_classes, dims)
     if optimum is not None:
         return optimum
     levenshtein = _levenshtein_cosine(num_classes, dims)
     return max(
-        linear_programming_cosine(num_classes, dims),
-        cap_packing_cosine(num_classes, dims),
+        _linear_programming_cosine(num_classes, dims),
+        _cap_packing_cosine(num_classes, dims),
         -1.0 if math.isnan(levenshtein) else levenshtein,
     )
 
@@ -295,8 +299,12 @@ def linear_programming_cosine(num_classes: int, dims: int) -> float:
     0.081633
     ```
     """
-    num_classes = check_size(num_classes, "num_classes", 3)
-    dims = check_size(dims, "dims", 2)
+    return _linear_programming_cosine(
+        check_size(num_classes, "num_classes", 3), check_size(dims, "dims", 2)
+    )
+
+
+def _linear_programming_cosine(num_classes: int, dims: int) -> float:
     return (num_classes - 2 * dims) / (dims * (num_classes - 2))
 
 
@@ -321,8 +329,13 @@ def cap_packing_cosine(num_classes: int, dims: int) -> float:
     0.5
     ```
     """
-    num_classes = check_size(num_classes, "num_classes", 2)
-    grid, cumulative = _cap_table(check_size(dims, "dims", 2))
+    return _cap_packing_cosine(
+        check_size(num_classes, "num_classes", 2), check_size(dims, "dims", 2)
+    )
+
+
+def _cap_packing_cosine(num_classes: int, dims: int) -> float:
+    grid, cumulative = _cap_table(dims)
     half_angle = float(np.interp(1.0 / num_classes, cumulative, grid))
     return math.cos(2.0 * half_angle)
 

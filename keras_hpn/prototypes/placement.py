@@ -19,11 +19,16 @@ import dataclasses
 
 import numpy as np
 
-from keras_hpn.prototypes.bounds import lower_bound
+from keras_hpn.prototypes import bounds
 from keras_hpn.prototypes.constructions import table
 from keras_hpn.prototypes.optimize import annealing, blocks, paper
 from keras_hpn.utils.resources import check_memory
-from keras_hpn.utils.validation import check_max_seconds, check_seed, check_size
+from keras_hpn.utils.validation import (
+    check_max_seconds,
+    check_seed,
+    check_size,
+    default_axis,
+)
 
 METHODS = ("auto", "simplex", "cross_polytope", "code", "optimize", "hpn")
 # Optimiser work (K^2 (D + 16) steps multiply-adds) that `auto` always spends
@@ -55,8 +60,11 @@ def random_rotation(dims: int, seed: int | None = None) -> np.ndarray:
     True
     ```
     """
-    dims = check_size(dims, "dims", 1)
-    rng = np.random.default_rng(check_seed(seed))
+    return _random_rotation(check_size(dims, "dims", 1), check_seed(seed))
+
+
+def _random_rotation(dims: int, seed: int | None) -> np.ndarray:
+    rng = np.random.default_rng(seed)
     q, r = np.linalg.qr(rng.standard_normal((dims, dims)))
     # Fixing the signs by diag(r) makes the distribution uniform (Haar).
     return q * np.sign(np.diag(r))[None, :]
@@ -88,6 +96,10 @@ def simplex(num_classes: int, dims: int, *, seed: int | None = None) -> np.ndarr
     ```
     """
     num_classes, dims = _check_sizes(num_classes, dims)
+    return _simplex(num_classes, dims, check_seed(seed))
+
+
+def _simplex(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
     if num_classes > dims + 1:
         raise ValueError(
             f"A regular simplex in dims={dims} has at most {dims + 1} vertices. "
@@ -133,6 +145,10 @@ def cross_polytope(
     ```
     """
     num_classes, dims = _check_sizes(num_classes, dims)
+    return _cross_polytope(num_classes, dims, check_seed(seed))
+
+
+def _cross_polytope(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
     if num_classes > 2 * dims:
         raise ValueError(
             f"The cross-polytope in dims={dims} has {2 * dims} vertices. "
@@ -332,34 +348,29 @@ def _place(
         elif num_classes <= 2 * dims:
             method = "cross_polytope"
     if method == "simplex":
-        return Placement(simplex(num_classes, dims, seed=seed), "simplex")
+        return Placement(_simplex(num_classes, dims, seed), "simplex")
     if method == "cross_polytope":
-        return Placement(cross_polytope(num_classes, dims, seed=seed), "cross_polytope")
+        return Placement(_cross_polytope(num_classes, dims, seed), "cross_polytope")
     if method == "hpn":
         return Placement(
-            paper.hpn_sgd(
-                num_classes,
-                dims,
-                seed=seed,
-                steps=steps,
-                verbose=verbose,
-                max_seconds=max_seconds,
-            ),
+            paper._hpn_sgd(num_classes, dims, seed, steps, 0.1, verbose, max_seconds),
             "hpn",
         )
     if method == "code":
-        best = table.best_construction(num_classes, dims)
+        best = table._best_construction(num_classes, dims)
         return Placement(_rotate(best.build(), seed), "code", best.name)
     if method == "optimize":
         return Placement(
-            annealing.smooth_max(
+            annealing._smooth_max(
                 num_classes,
                 dims,
-                seed=seed,
-                steps=steps,
-                verbose=verbose,
-                backend=backend,
-                max_seconds=max_seconds,
+                seed,
+                steps,
+                None,
+                verbose,
+                None,
+                backend,
+                max_seconds,
             ),
             "optimize",
         )
@@ -375,12 +386,12 @@ def _auto(
     backend: str,
     max_seconds: float | None,
 ) -> Placement:
-    found = table.constructions(num_classes, dims)
+    found = table._constructions(num_classes, dims)
     candidates: dict[str, float] = {}
     if found:
         best = found[0]
         candidates[f"code: {best.name}"] = best.largest_cosine
-        bound = lower_bound(num_classes, dims)
+        bound = bounds._lower_bound(num_classes, dims)
         run_steps = annealing.default_steps(num_classes) if steps is None else steps
         work = num_classes**2 * (dims + 16) * run_steps
         share = (1.0 - best.largest_cosine) / (1.0 - bound)
@@ -391,14 +402,8 @@ def _auto(
             or (work > AUTO_CHEAP_WORK and share >= CODE_WINS_SHARE)
         ):
             return Placement(_rotate(best.build(), seed), "code", best.name, candidates)
-    optimised = annealing.smooth_max(
-        num_classes,
-        dims,
-        seed=seed,
-        steps=steps,
-        verbose=verbose,
-        backend=backend,
-        max_seconds=max_seconds,
+    optimised = annealing._smooth_max(
+        num_classes, dims, seed, steps, None, verbose, None, backend, max_seconds
     )
     candidates["optimize"] = annealing.largest_cosine(optimised)
     winner = Placement(optimised, "optimize", None, candidates)
@@ -409,7 +414,7 @@ def _auto(
     measured = polished = annealing.largest_cosine(code_points)
     polish_steps = annealing.default_polish_steps(num_classes, dims, count=1)
     if polish_steps:
-        code_points = annealing.polish(code_points, steps=polish_steps)
+        code_points = annealing._polish(code_points[None], polish_steps)[0]
         polished = annealing.largest_cosine(code_points)
         candidates[f"code+optimize: {best.name}"] = polished
     if polished < candidates["optimize"]:
@@ -454,9 +459,7 @@ def multitask(
     dims = check_size(dims, "dims", 3)
     inner = hyperspherical(num_classes, dims - 1, seed=seed, method=method)
     class_prototypes = np.concatenate([np.zeros((inner.shape[0], 1)), inner], axis=1)
-    axis = np.zeros(dims)
-    axis[0] = 1.0
-    return class_prototypes, axis
+    return class_prototypes, default_axis(dims)
 
 
 def _check_sizes(num_classes: int, dims: int) -> tuple[int, int]:
@@ -466,5 +469,5 @@ def _check_sizes(num_classes: int, dims: int) -> tuple[int, int]:
 def _rotate(points: np.ndarray, seed: int | None) -> np.ndarray:
     if seed is None:
         return points
-    rotated = points @ random_rotation(points.shape[1], seed).T
+    rotated = points @ _random_rotation(points.shape[1], seed).T
     return rotated / np.linalg.norm(rotated, axis=1, keepdims=True)

@@ -1,8 +1,12 @@
+import collections
+import sys
+
 import numpy as np
 import pytest
 
 from keras_hpn.prototypes import placement
 from keras_hpn.prototypes.optimize.annealing import largest_cosine
+from keras_hpn.utils import validation
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
@@ -155,3 +159,44 @@ def test_code_method_refuses_where_no_code_fits():
 def test_too_many_classes_refused_up_front():
     with pytest.raises(ValueError, match=r"num_classes=10000000000 .* GiB"):
         placement.hyperspherical(10**10, 256)
+
+
+def _argument_checks(run) -> collections.Counter:
+    """How often `run()` calls each shared argument check, by argument name."""
+    checks = {
+        function.__code__: name
+        for name, function in vars(validation).items()
+        if name.startswith("check_") and callable(function)
+    }
+    calls = collections.Counter()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in checks:
+            argument = frame.f_locals.get("name", frame.f_code.co_varnames[0])
+            calls[f"{checks[frame.f_code]}({argument})"] += 1
+
+    sys.setprofile(profile)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda: placement.hyperspherical(1000, 64, seed=0),
+        lambda: placement.place(100, 10, seed=0),
+    ],
+    ids=["hyperspherical(1000, 64)", "place(100, 10)"],
+)
+def test_each_public_argument_is_checked_once(run):
+    """The public function checks; the implementations behind it trust it
+    (`hyperspherical(1000, 64, seed=0)` used to run `check_size` 20 times)."""
+    assert _argument_checks(run) == {
+        "check_size(num_classes)": 1,
+        "check_size(dims)": 1,
+        "check_seed(seed)": 1,
+        "check_max_seconds(value)": 1,
+    }

@@ -96,7 +96,6 @@ class BinaryCode:
         np.int64(8)
         ```
         """
-        count = check_size(count, "count", 1)
         if count > self.size:
             raise ValueError(
                 f"The {self.label} code has {self.size} words. Received count={count}."
@@ -127,7 +126,6 @@ class BinaryCode:
         (4, 28)
         ```
         """
-        count = check_size(count, "count", 2)
         if self.family == "Kerdock" or count > MAX_ENUMERATED:
             return self.distance
         rows = math.ceil(math.log2(count))
@@ -244,8 +242,41 @@ def kerdock_code(length: int) -> BinaryCode:
             "Kerdock codes have length 2^m with m even (16, 64, 256, 1024). "
             f"Received: length={length}"
         )
+    return _kerdock(degree)
+
+
+def _kerdock(degree: int) -> BinaryCode:
     distance = (1 << (degree - 1)) - (1 << ((degree - 2) // 2))
-    return BinaryCode("Kerdock", length, 1 << (2 * degree), distance)
+    return BinaryCode("Kerdock", 1 << degree, 1 << (2 * degree), distance)
+
+
+def chains(length: int) -> list[list[BinaryCode]]:
+    """Every nested chain of codes of one length (a single code is a chain).
+
+    Trusts its caller (the table of constructions): `length` is 24 or a
+    power of two from 8 to 1024.
+
+    Args:
+        length: the code length.
+
+    Returns:
+        The chains: extended BCH and Reed-Muller, the Kerdock code where `m`
+        is even, the Golay code at 24.
+
+    Example:
+
+    ```python
+    >>> [len(chain) for chain in chains(16)]
+    [4, 4, 1]
+    ```
+    """
+    if length == 24:
+        return [[golay_code()]]
+    degree = length.bit_length() - 1
+    found = [list(_bch_chain(degree)), list(_reed_muller_chain(degree))]
+    if degree % 2 == 0:
+        found.append([_kerdock(degree)])
+    return found
 
 
 def golay_code() -> BinaryCode:

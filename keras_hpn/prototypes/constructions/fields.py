@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 
-from keras_hpn.utils.validation import check_size
-
 
 def multiply_mod(first: int, second: int, modulus: int, degree: int) -> int:
     """Product of two GF(2) polynomials modulo `modulus` of `degree`.
@@ -91,7 +89,6 @@ def primitive_polynomial(degree: int) -> int:
     '0b1000011'
     ```
     """
-    degree = check_size(degree, "degree", 2)
     order = (1 << degree) - 1
     primes = [q for q in range(2, order + 1) if order % q == 0 and _is_prime(q)]
     for candidate in range((1 << degree) | 1, 1 << (degree + 1), 2):

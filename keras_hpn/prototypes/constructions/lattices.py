@@ -116,7 +116,6 @@ def d_roots(dims: int) -> np.ndarray:
     (24, 4)
     ```
     """
-    dims = check_size(dims, "dims", 3)
     rows = []
     for first, second in itertools.combinations(range(dims), 2):
         for signs in itertools.product((1.0, -1.0), repeat=2):

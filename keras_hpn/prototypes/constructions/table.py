@@ -96,11 +96,15 @@ def constructions(num_classes: int, dims: int) -> list[Construction]:
     [('extended BCH [64, 10, 28]', 0.125), ('Kerdock (64, 4096, 28)', 0.125)]
     ```
     """
-    num_classes = check_size(num_classes, "num_classes", 2)
-    dims = check_size(dims, "dims", 2)
+    return _constructions(
+        check_size(num_classes, "num_classes", 2), check_size(dims, "dims", 2)
+    )
+
+
+def _constructions(num_classes: int, dims: int) -> list[Construction]:
     found = _configurations(num_classes, dims)
     for length in _code_lengths(dims):
-        for chain in _codes_of_length(length):
+        for chain in codes.chains(length):
             candidate = _adapt(chain, num_classes, dims)
             if candidate is not None:
                 found.append(candidate)
@@ -136,7 +140,13 @@ def best_construction(num_classes: int, dims: int) -> Construction:
     'E8 roots'
     ```
     """
-    found = constructions(num_classes, dims)
+    return _best_construction(
+        check_size(num_classes, "num_classes", 2), check_size(dims, "dims", 2)
+    )
+
+
+def _best_construction(num_classes: int, dims: int) -> Construction:
+    found = _constructions(num_classes, dims)
     if not found:
         raise ValueError(
             f"No code or known configuration holds num_classes={num_classes} "
@@ -173,14 +183,13 @@ def named_construction(name: str, num_classes: int, dims: int) -> Construction:
     num_classes = check_size(num_classes, "num_classes", 2)
     dims = check_size(dims, "dims", 2)
     wanted = name.lower()
-    found = [
-        c for c in constructions(num_classes, dims) if c.name.lower().startswith(wanted)
-    ]
+    available = _constructions(num_classes, dims)
+    found = [c for c in available if c.name.lower().startswith(wanted)]
     if not found:
         raise ValueError(
             f"The code {name!r} has no version with num_classes={num_classes} "
             f"words in dims={dims}. Available here: "
-            f"{sorted({c.name for c in constructions(num_classes, dims)}) or 'none'}."
+            f"{sorted({c.name for c in available}) or 'none'}."
         )
     return found[0]
 
@@ -190,23 +199,8 @@ def _code_lengths(dims: int) -> list[int]:
     return sorted([*lengths, 24] if dims >= 12 else lengths)
 
 
-def _codes_of_length(length: int) -> list[list[codes.BinaryCode]]:
-    """Nested chains of codes of one length (a single code is a chain of one)."""
-    chains = []
-    if length == 24:
-        chains.append([codes.golay_code()])
-    elif 8 <= length <= 1024 and not length & (length - 1):
-        chains.append(codes.extended_bch_codes(length))
-        chains.append(codes.reed_muller_codes(length))
-        if length in (16, 64, 256, 1024):
-            chains.append([codes.kerdock_code(length)])
-    return chains
-
-
 def _largest_size(dims: int) -> int:
-    sizes = [
-        chain[-1].size for n in _code_lengths(dims) for chain in _codes_of_length(n)
-    ]
+    sizes = [chain[-1].size for n in _code_lengths(dims) for chain in codes.chains(n)]
     return max(sizes, default=0)
 
 

@@ -80,8 +80,11 @@ def random_start(num_classes: int, dims: int, seed: int | None = None) -> np.nda
     ((4, 3), True)
     ```
     """
-    rng = np.random.default_rng(check_seed(seed))
-    points = rng.standard_normal((num_classes, dims))
+    return _random_start(num_classes, dims, check_seed(seed))
+
+
+def _random_start(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
+    points = np.random.default_rng(seed).standard_normal((num_classes, dims))
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
 
@@ -255,27 +258,53 @@ def smooth_max(
     """
     num_classes = check_size(num_classes, "num_classes", 2)
     dims = check_size(dims, "dims", 2)
-    steps = (
-        default_steps(num_classes) if steps is None else check_size(steps, "steps", 1)
-    )
+    if steps is not None:
+        steps = check_size(steps, "steps", 1)
     if backend not in BACKENDS:
         raise ValueError(
             f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
         )
     if initial is not None:
-        start = check_prototypes(initial, "initial")
-        if start.shape != (num_classes, dims):
+        initial = check_prototypes(initial, "initial")
+        if initial.shape != (num_classes, dims):
             raise ValueError(
                 f"`initial` must have shape ({num_classes}, {dims}). "
-                f"Received shape {start.shape}."
+                f"Received shape {initial.shape}."
             )
-        starts = start[None]
-        restarts = 1
-    else:
-        if restarts is None:
-            restarts = default_restarts(num_classes, dims)
+    elif restarts is not None:
         restarts = check_size(restarts, "restarts", 1)
-    max_seconds = check_max_seconds(max_seconds)
+    return _smooth_max(
+        num_classes,
+        dims,
+        check_seed(seed),
+        steps,
+        restarts,
+        verbose,
+        initial,
+        backend,
+        check_max_seconds(max_seconds),
+    )
+
+
+def _smooth_max(
+    num_classes: int,
+    dims: int,
+    seed: int | None,
+    steps: int | None,
+    restarts: int | None,
+    verbose: bool | None,
+    initial: np.ndarray | None,
+    backend: str,
+    max_seconds: float | None,
+) -> np.ndarray:
+    """`smooth_max` on checked arguments (`None`: the defaults)."""
+    if steps is None:
+        steps = default_steps(num_classes)
+    if initial is not None:
+        starts = initial[None]
+        restarts = 1
+    elif restarts is None:
+        restarts = default_restarts(num_classes, dims)
     what = (
         f"Placing num_classes={num_classes} prototypes in dims={dims} "
         f"with {restarts} restart(s)"
@@ -290,7 +319,7 @@ def smooth_max(
         "holds num_classes words (method='code')",
     )
     if initial is None:
-        starts = random_start(restarts * num_classes, dims, seed).reshape(
+        starts = _random_start(restarts * num_classes, dims, seed).reshape(
             restarts, num_classes, dims
         )
     if verbose is None:
@@ -315,7 +344,7 @@ def smooth_max(
         chosen = finals[order[:POLISHED]]
         polish_steps = default_polish_steps(num_classes, dims, len(chosen))
         if polish_steps:
-            chosen = polish(chosen, steps=polish_steps)
+            chosen = _polish(chosen, polish_steps)
             values = np.array([largest_cosine(c) for c in chosen])
             return chosen[int(np.argmin(values))]
         return chosen[0]
@@ -348,11 +377,17 @@ def polish(points: np.ndarray, *, steps: int = 500) -> np.ndarray:
     array = np.asarray(points, dtype=np.float64)
     stack = array if array.ndim == 3 else array[None]
     stack = np.stack([check_prototypes(p, "points") for p in stack])
+    best = _polish(stack, steps)
+    return best if array.ndim == 3 else best[0]
+
+
+def _polish(stack: np.ndarray, steps: int) -> np.ndarray:
+    """`polish` of a checked stack `(count, K, D)` of unit-row placements."""
     schedule = _schedule(steps, POLISH_BETAS, POLISH_RATES)
     bar = ProgressBar(steps, "polishing", enabled=False)
     with blocks.deterministic():
         best, _ = _anneal(stack, schedule, np.float64, bar, include_start=True)
-    return best if array.ndim == 3 else best[0]
+    return best
 
 
 def memory_bytes(num_classes: int, dims: int, restarts: int = 1) -> int:

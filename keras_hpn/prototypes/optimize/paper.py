@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_hpn.prototypes.optimize.annealing import (
-    MAX_SECONDS,
-    SECONDS_PER_WORK,
-    VERBOSE_SECONDS,
-    random_start,
-)
+from keras_hpn.prototypes.optimize import annealing
 from keras_hpn.utils.progress import ProgressBar
 from keras_hpn.utils.resources import check_memory, check_time
-from keras_hpn.utils.validation import check_max_seconds, check_prototypes, check_size
+from keras_hpn.utils.validation import (
+    check_max_seconds,
+    check_prototypes,
+    check_seed,
+    check_size,
+)
 
 
 def hpn_sgd(
@@ -23,7 +23,7 @@ def hpn_sgd(
     steps: int | None = None,
     learning_rate: float = 0.1,
     verbose: bool | None = None,
-    max_seconds: float | None = MAX_SECONDS,
+    max_seconds: float | None = annealing.MAX_SECONDS,
 ) -> np.ndarray:
     """The prototype optimiser of the HPN paper, for users who want the original.
 
@@ -61,18 +61,32 @@ def hpn_sgd(
         NeurIPS 2019; reference code `prototypes.py` at
         https://github.com/psmmettes/hpn.
     """
-    num_classes = check_size(num_classes, "num_classes", 2)
-    dims = check_size(dims, "dims", 2)
-    steps = 10_000 if steps is None else check_size(steps, "steps", 1)
-    max_seconds = check_max_seconds(max_seconds)
-    _check_sgd_cost(num_classes, dims, steps, max_seconds)
-    return hpn_sgd_from(
-        random_start(num_classes, dims, seed),
-        steps=steps,
-        learning_rate=learning_rate,
-        verbose=verbose,
-        max_seconds=None,  # checked above, before the start was drawn
+    return _hpn_sgd(
+        check_size(num_classes, "num_classes", 2),
+        check_size(dims, "dims", 2),
+        check_seed(seed),
+        None if steps is None else check_size(steps, "steps", 1),
+        learning_rate,
+        verbose,
+        check_max_seconds(max_seconds),
     )
+
+
+def _hpn_sgd(
+    num_classes: int,
+    dims: int,
+    seed: int | None,
+    steps: int | None,
+    learning_rate: float,
+    verbose: bool | None,
+    max_seconds: float | None,
+) -> np.ndarray:
+    """`hpn_sgd` on checked arguments (`steps=None`: the paper's 10,000)."""
+    steps = 10_000 if steps is None else steps
+    # Refused before the start is drawn.
+    seconds = _check_sgd_cost(num_classes, dims, steps, max_seconds)
+    points = annealing._random_start(num_classes, dims, seed)
+    return _run(points, steps, learning_rate, verbose, seconds)
 
 
 def hpn_sgd_from(
@@ -81,7 +95,7 @@ def hpn_sgd_from(
     steps: int,
     learning_rate: float = 0.1,
     verbose: bool | None = None,
-    max_seconds: float | None = MAX_SECONDS,
+    max_seconds: float | None = annealing.MAX_SECONDS,
 ) -> np.ndarray:
     """Runs the paper's update `steps` times from given unit-row `points`.
 
@@ -95,7 +109,7 @@ def hpn_sgd_from(
         steps: number of steps, at least 1.
         learning_rate: SGD step size.
         verbose: `True` draws a progress bar on stderr; `None` draws it only
-            where the run is estimated to take more than `VERBOSE_SECONDS`.
+            where the run is estimated to take more than `annealing.VERBOSE_SECONDS`.
         max_seconds: the run is refused up front where it is estimated
             (`estimated_seconds`) to take longer; `None` for no limit.
 
@@ -119,8 +133,20 @@ def hpn_sgd_from(
     max_seconds = check_max_seconds(max_seconds)
     num_classes, dims = points.shape
     seconds = _check_sgd_cost(num_classes, dims, steps, max_seconds)
+    return _run(points, steps, learning_rate, verbose, seconds)
+
+
+def _run(
+    points: np.ndarray,
+    steps: int,
+    learning_rate: float,
+    verbose: bool | None,
+    seconds: float,
+) -> np.ndarray:
+    """The paper's steps from checked unit-row `points`, estimated `seconds` long."""
+    num_classes = points.shape[0]
     if verbose is None:
-        verbose = seconds > VERBOSE_SECONDS
+        verbose = seconds > annealing.VERBOSE_SECONDS
     bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     rows = np.arange(num_classes)
     for step in range(steps):
@@ -143,7 +169,7 @@ def _check_sgd_cost(
     what = f"The paper's optimiser on num_classes={num_classes} in dims={dims}"
     # The float64 cosine matrix.
     check_memory(8 * num_classes**2, what, "fewer classes or method='optimize'")
-    seconds = SECONDS_PER_WORK * steps * num_classes**2 * (dims + 16)
+    seconds = annealing.SECONDS_PER_WORK * steps * num_classes**2 * (dims + 16)
     check_time(
         seconds,
         max_seconds,
