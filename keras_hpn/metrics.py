@@ -13,7 +13,7 @@ from keras_hpn.numerics import (
     class_labels,
     constant,
     cosine_with,
-    finite_rows,
+    has_direction,
     keep_tensor,
     masked,
     regression_targets,
@@ -35,7 +35,8 @@ class PrototypeAccuracy(keras.metrics.Mean):
     The predicted class of an output `z` is `argmax_k cos(z, p_k)`; with
     `k > 1` the example counts as correct when its class is among the `k`
     highest cosines (ties are broken towards the lower class index). An
-    output holding NaN or inf is never correct, and neither is an example
+    output with no direction (all zero, or holding NaN or inf; see
+    `numerics.has_direction`) is never correct, and neither is an example
     whose label is not a class id in `[0, num_classes)` (see
     `InvalidLabels` to count those).
 
@@ -99,7 +100,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
         labels, valid = class_labels(y_true, y_pred, num_classes, self.label_column)
         rank = true_class_rank(y_pred, self.prototypes, labels, self.chunk_size)
         correct = ops.logical_and(
-            ops.logical_and(rank < self.k, valid), finite_rows(y_pred)
+            ops.logical_and(rank < self.k, valid), has_direction(y_pred)
         )
         return super().update_state(ops.cast(correct, self.dtype), sample_weight)
 

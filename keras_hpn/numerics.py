@@ -294,9 +294,29 @@ def masked(values, valid):
     return ops.where(valid, values, ops.zeros_like(values))
 
 
-def finite_rows(y_pred):
-    """True for the rows (last axis) of `y_pred` whose entries are all finite."""
-    return ops.all(ops.isfinite(y_pred), axis=-1)
+def has_direction(outputs):
+    """True for the output rows (last axis) that can be a class: the one rule.
+
+    A row has a direction, and so a class, when all its entries are finite
+    and at least one is not zero. A zero row (cosine 0 with every prototype)
+    or a row holding NaN or inf is never a class, in every decoder:
+    `PrototypeHead` gives it NaN cosines (and class `-1` with `top_k`),
+    `PrototypeAccuracy` scores it wrong, `predict_classes` gives `-1` and
+    `class_scores` NaN.
+
+    Args:
+        outputs: numpy array (computed in numpy, float64 kept) or tensor,
+            shape `(..., dims)`.
+
+    Returns:
+        Boolean array or tensor of shape `outputs.shape[:-1]`.
+    """
+    if isinstance(outputs, np.ndarray):
+        return np.isfinite(outputs).all(axis=-1) & (outputs != 0).any(axis=-1)
+    return ops.logical_and(
+        ops.all(ops.isfinite(outputs), axis=-1),
+        ops.any(ops.not_equal(outputs, 0), axis=-1),
+    )
 
 
 def check_concrete_labels(labels, sample_weight, num_classes: int, where: str) -> bool:
