@@ -9,6 +9,7 @@ from keras_hpn import saving
 from keras_hpn.numerics import (
     CLASS_CHUNK,
     as_float32,
+    check_regression_range,
     check_width,
     class_labels,
     constant,
@@ -21,7 +22,6 @@ from keras_hpn.numerics import (
 )
 from keras_hpn.prototypes.validation import (
     check_column,
-    check_range,
     check_size,
     check_unit_vector,
     default_axis,
@@ -152,7 +152,7 @@ class RegressionMAE(keras.metrics.Mean):
         name: str = "regression_mae",
         dtype=None,
     ):
-        self.lower, self.upper = check_range(lower, upper)
+        self.lower, self.upper = check_regression_range(lower, upper)
         self.upper_prototype = (
             None
             if upper_prototype is None
@@ -170,9 +170,12 @@ class RegressionMAE(keras.metrics.Mean):
         )
         check_width(y_pred, axis.shape[0], "the upper prototype")
         cosine = cosine_with(y_pred, constant(axis, y_pred))
-        predicted = self.lower + (cosine + 1.0) / 2.0 * (self.upper - self.lower)
-        targets, valid = regression_targets(y_true, y_pred, self.target_column)
-        error = masked(ops.abs(predicted - targets), valid)
+        # Both sides measured from `lower`, as in the loss: no float32 offset.
+        predicted = (cosine + 1.0) / 2.0 * (self.upper - self.lower)
+        offsets, valid = regression_targets(
+            y_true, y_pred, self.target_column, self.lower
+        )
+        error = masked(ops.abs(predicted - offsets), valid)
         weight = _times(ops.cast(valid, self.dtype), sample_weight)
         return super().update_state(ops.cast(error, self.dtype), weight)
 
