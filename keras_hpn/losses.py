@@ -151,7 +151,7 @@ def multitask_loss(
 def _check_two_columns(y_true, y_pred) -> None:
     y_true = ops.convert_to_tensor(y_true)
     width = y_true.shape[-1] if len(y_true.shape) == len(y_pred.shape) else 0
-    if width is not None and width < 2:
+    if width is not None and width != 2:
         raise ValueError(
             "`MultiTaskLoss` expects `y_true` of shape (batch, 2): column 0 the "
             "integer class id, column 1 the regression target (stack them with "
