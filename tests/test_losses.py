@@ -293,6 +293,9 @@ class TestHypersphericalRegressionLoss:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert float(loss(np.float32([0.1, 0.0]), z)) < 1e-12
+            # float64 targets: JAX without x64 rounds them to float32 too.
+            fresh = HypersphericalRegressionLoss(0.0, 0.1)
+            assert float(fresh(np.array([0.1, 0.0]), z)) < 1e-12
         outside = HypersphericalRegressionLoss(0.0, 0.1)
         with pytest.warns(UserWarning, match="outside"):
             outside(np.float32([0.1001, 0.0]), z)
