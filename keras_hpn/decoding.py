@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_hpn.numerics import has_direction
 from keras_hpn.utils.resources import BLOCK_BYTES, CLASS_CHUNK, check_memory
 from keras_hpn.utils.validation import (
     check_prototypes,
@@ -36,6 +37,17 @@ def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
         return array / np.maximum(norms, 1e-12)
 
 
+def _class_outputs(outputs: object, dims: int) -> np.ndarray:
+    """Unit rows for class decoding; a row with no direction is all NaN.
+
+    A zero row or one holding NaN or inf is never a class (the rule of
+    `numerics.has_direction`, shared by every decoder).
+    """
+    unit = _outputs(outputs, dims, "the prototypes")
+    unit[~has_direction(unit)] = np.nan
+    return unit
+
+
 def class_scores(outputs: object, prototypes: object) -> np.ndarray:
     """Cosine of every output with every class prototype.
 
@@ -52,7 +64,7 @@ def class_scores(outputs: object, prototypes: object) -> np.ndarray:
 
     Returns:
         Array `(..., num_classes)` of cosines in `[-1, 1]`; NaN for an output
-        that holds NaN or inf.
+        with no direction (all zero, or holding NaN or inf): it has no class.
 
     Example:
 
@@ -62,7 +74,7 @@ def class_scores(outputs: object, prototypes: object) -> np.ndarray:
     ```
     """
     protos = check_prototypes(prototypes)
-    unit = _outputs(outputs, protos.shape[1], "the prototypes")
+    unit = _class_outputs(outputs, protos.shape[1])
     needed = 8 * (unit.size // protos.shape[1]) * protos.shape[0]
     check_memory(
         needed,
@@ -93,9 +105,9 @@ def predict_classes(
 
     Returns:
         Integer array `(...)` of class ids, or `(..., k)` when `k > 1`. An
-        output that holds NaN or inf has no class: its entries are `-1` (and
-        its scores NaN). With `return_scores`, a tuple `(classes, cosines)`
-        of the same shape.
+        output with no direction (all zero, or holding NaN or inf) has no
+        class: its entries are `-1` (and its scores NaN). With
+        `return_scores`, a tuple `(classes, cosines)` of the same shape.
 
     Example:
 
@@ -114,13 +126,13 @@ def predict_classes(
             f"`k` must be at most the number of prototypes ({num_classes}). "
             f"Received: k={k}"
         )
-    unit = _outputs(outputs, dims, "the prototypes")
+    unit = _class_outputs(outputs, dims)
     lead = unit.shape[:-1]
     rows = unit.reshape(-1, dims)
     classes = np.full((rows.shape[0], k), -1, dtype=np.int64)
     scores = np.full((rows.shape[0], k), np.nan)
     block = max(1, BLOCK_BYTES // (8 * min(num_classes, CLASS_CHUNK)))
-    finite = np.isfinite(rows).all(axis=1)
+    finite = np.isfinite(rows).all(axis=1)  # rows with no direction are NaN
     for start in range(0, rows.shape[0], block):
         chosen = np.flatnonzero(finite[start : start + block]) + start
         if chosen.size:
@@ -183,7 +195,8 @@ def decode_regression(
 
     Returns:
         Float array `(...)` of predictions in `[lower, upper]`; NaN for an
-        output that holds NaN or inf.
+        output that holds NaN or inf (a zero output has cosine 0, as in the
+        loss: the middle of the range).
 
     Example:
 

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_hpn.initializers import PrototypeInitializer
-from keras_hpn.numerics import SQUARED_NORM_EPSILON, l2_normalize
+from keras_hpn.numerics import SQUARED_NORM_EPSILON, has_direction, l2_normalize
 from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import check_size
 
@@ -161,7 +161,8 @@ class PrototypeHead(keras.layers.Layer):
         epsilon: squared input norms below this count as zero.
         top_k: `None` for all cosines, or `k` for the `k` best classes and
             their cosines.
-        chunk_size: classes scored at once with `top_k`.
+        chunk_size: classes scored at once with `top_k` (any size >= 1,
+            also below `top_k`).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -170,7 +171,10 @@ class PrototypeHead(keras.layers.Layer):
     Returns:
         Tensor of shape `(..., num_classes)` of cosines in `[-1, 1]`; with
         `top_k`, a tuple `(cosines, classes)` of shape `(..., k)`, best first
-        (`classes` int32).
+        (`classes` int32). An input with no direction (all zero, or holding
+        NaN or inf) has no class: its cosines are all NaN and, with `top_k`,
+        its classes all `-1`. `argmax` reads a NaN row as class 0, so take
+        classes from `top_k` or `keras_hpn.predict_classes`, which give `-1`.
 
     Example:
 
@@ -253,8 +257,11 @@ class PrototypeHead(keras.layers.Layer):
                 "`PrototypeInitializer(prototypes)`."
             )
         unit = l2_normalize(inputs, self.epsilon)
+        # A row with no direction has no class: NaN cosines, class -1.
+        directed = ops.expand_dims(has_direction(unit), -1)
         if self.top_k is None:
             scores = ops.matmul(unit, ops.cast(self.kernel, "float32"))
+            scores = ops.where(directed, scores, float("nan"))
             return ops.cast(scores, self.compute_dtype)
         best = classes = None
         for start in range(0, self.num_classes, self.chunk_size):
@@ -266,9 +273,12 @@ class PrototypeHead(keras.layers.Layer):
                 # Earlier chunks first: on ties top_k keeps the lower class id.
                 values = ops.concatenate([best, values], axis=-1)
                 ids = ops.concatenate([classes, ids], axis=-1)
-                values, order = ops.top_k(values, self.top_k)
+                # Chunks smaller than top_k: keep all until k are seen.
+                values, order = ops.top_k(values, min(self.top_k, values.shape[-1]))
                 ids = ops.take_along_axis(ids, order, axis=-1)
             best, classes = values, ids
+        best = ops.where(directed, best, float("nan"))
+        classes = ops.where(directed, classes, -1)
         return ops.cast(best, self.compute_dtype), classes
 
     def compute_output_shape(self, input_shape):

@@ -17,6 +17,7 @@ from keras_hpn.numerics import (
     as_float32,
     check_concrete_labels,
     check_concrete_targets,
+    check_regression_range,
     check_width,
     class_labels,
     constant,
@@ -28,7 +29,6 @@ from keras_hpn.numerics import (
 )
 from keras_hpn.utils.validation import (
     check_column,
-    check_range,
     check_unit_vector,
     check_weight,
     default_axis,
@@ -91,8 +91,8 @@ def hyperspherical_regression_loss(
     )
     check_width(y_pred, axis.shape[0], "the upper prototype")
     cosine = cosine_with(y_pred, constant(axis, y_pred))
-    targets, valid = regression_targets(y_true, y_pred, target_column)
-    scaled = _scaled(targets, lower, upper, clip_targets)
+    offsets, valid = regression_targets(y_true, y_pred, target_column, lower)
+    scaled = _scaled(offsets, upper - lower, clip_targets)
     return masked(ops.square(scaled - cosine), valid)
 
 
@@ -151,7 +151,7 @@ def multitask_loss(
 def _check_two_columns(y_true, y_pred) -> None:
     y_true = ops.convert_to_tensor(y_true)
     width = y_true.shape[-1] if len(y_true.shape) == len(y_pred.shape) else 0
-    if width is not None and width < 2:
+    if width is not None and width != 2:
         raise ValueError(
             "`MultiTaskLoss` expects `y_true` of shape (batch, 2): column 0 the "
             "integer class id, column 1 the regression target (stack them with "
@@ -177,8 +177,9 @@ def _output_axis(y_pred) -> np.ndarray:
     return default_axis(int(width))
 
 
-def _scaled(targets, lower: float, upper: float, clip: bool):
-    scaled = 2.0 * (targets - lower) / (upper - lower) - 1.0
+def _scaled(offsets, span: float, clip: bool):
+    """`r = 2 (y - lower) / (upper - lower) - 1`, from `offsets = y - lower`."""
+    scaled = 2.0 * offsets / span - 1.0
     return ops.clip(scaled, -1.0, 1.0) if clip else scaled
 
 
@@ -336,6 +337,12 @@ class HypersphericalRegressionLoss(_CheckedLoss):
     call warns about them, and `clip_targets=True` clips `r` to `[-1, 1]`.
     `sample_weight=0` leaves an example out exactly.
 
+    Large offsets: `fit` hands targets to the loss in `floatx` (float32), so
+    a range too narrow for its size there (`[1.7e9, 1.7e9 + 100]`, where
+    float32 values are 128 apart) is refused at construction: subtract the
+    offset from the targets first, or train in float64. Otherwise `lower` is
+    removed before any cast to float32.
+
     Args:
         lower: the target value of the lower prototype, by default the
             smallest training target (see `from_targets`).
@@ -371,7 +378,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.lower, self.upper = check_range(lower, upper)
+        self.lower, self.upper = check_regression_range(lower, upper, self.dtype)
         self.upper_prototype = (
             None
             if upper_prototype is None
@@ -530,7 +537,7 @@ class MultiTaskLoss(_CheckedLoss):
                 "regression axis, and classes need at least 2 more). Received "
                 f"shape {shape}."
             )
-        self.lower, self.upper = check_range(lower, upper)
+        self.lower, self.upper = check_regression_range(lower, upper, self.dtype)
         self.weight = check_weight(weight)
         axis = default_axis(dims) if regression_axis is None else regression_axis
         self.regression_axis = check_unit_vector(axis, "regression_axis", dims)

@@ -8,11 +8,12 @@ from keras import ops
 from keras_hpn import saving
 from keras_hpn.numerics import (
     as_float32,
+    check_regression_range,
     check_width,
     class_labels,
     constant,
     cosine_with,
-    finite_rows,
+    has_direction,
     keep_tensor,
     masked,
     regression_targets,
@@ -21,7 +22,6 @@ from keras_hpn.numerics import (
 from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import (
     check_column,
-    check_range,
     check_size,
     check_unit_vector,
     default_axis,
@@ -35,7 +35,8 @@ class PrototypeAccuracy(keras.metrics.Mean):
     The predicted class of an output `z` is `argmax_k cos(z, p_k)`; with
     `k > 1` the example counts as correct when its class is among the `k`
     highest cosines (ties are broken towards the lower class index). An
-    output holding NaN or inf is never correct, and neither is an example
+    output with no direction (all zero, or holding NaN or inf; see
+    `numerics.has_direction`) is never correct, and neither is an example
     whose label is not a class id in `[0, num_classes)` (see
     `InvalidLabels` to count those).
 
@@ -99,7 +100,7 @@ class PrototypeAccuracy(keras.metrics.Mean):
         labels, valid = class_labels(y_true, y_pred, num_classes, self.label_column)
         rank = true_class_rank(y_pred, self.prototypes, labels, self.chunk_size)
         correct = ops.logical_and(
-            ops.logical_and(rank < self.k, valid), finite_rows(y_pred)
+            ops.logical_and(rank < self.k, valid), has_direction(y_pred)
         )
         return super().update_state(ops.cast(correct, self.dtype), sample_weight)
 
@@ -151,7 +152,7 @@ class RegressionMAE(keras.metrics.Mean):
         name: str = "regression_mae",
         dtype=None,
     ):
-        self.lower, self.upper = check_range(lower, upper)
+        self.lower, self.upper = check_regression_range(lower, upper)
         self.upper_prototype = (
             None
             if upper_prototype is None
@@ -169,9 +170,12 @@ class RegressionMAE(keras.metrics.Mean):
         )
         check_width(y_pred, axis.shape[0], "the upper prototype")
         cosine = cosine_with(y_pred, constant(axis, y_pred))
-        predicted = self.lower + (cosine + 1.0) / 2.0 * (self.upper - self.lower)
-        targets, valid = regression_targets(y_true, y_pred, self.target_column)
-        error = masked(ops.abs(predicted - targets), valid)
+        # Both sides measured from `lower`, as in the loss: no float32 offset.
+        predicted = (cosine + 1.0) / 2.0 * (self.upper - self.lower)
+        offsets, valid = regression_targets(
+            y_true, y_pred, self.target_column, self.lower
+        )
+        error = masked(ops.abs(predicted - offsets), valid)
         weight = _times(ops.cast(valid, self.dtype), sample_weight)
         return super().update_state(ops.cast(error, self.dtype), weight)
 

@@ -22,6 +22,7 @@ import numpy as np
 from keras import ops
 
 from keras_hpn.utils.resources import CLASS_CHUNK
+from keras_hpn.utils.validation import check_range
 
 # Squared norms below this are treated as zero: a zero vector normalises to
 # zero with finite gradients instead of 0/0.
@@ -232,25 +233,91 @@ def class_labels(y_true, y_pred, num_classes: int, column: int | None = None):
     return labels, valid
 
 
-def regression_targets(y_true, y_pred, column: int | None = None):
-    """Regression targets for the rows of `y_pred`, and which are finite.
+def regression_targets(y_true, y_pred, column: int | None = None, lower: float = 0.0):
+    """Regression targets minus `lower` for the rows of `y_pred`, and which are finite.
+
+    The offset `lower` is removed before any cast to float32: numpy or list
+    targets in float64 numpy (JAX would make them float32 on conversion),
+    float64 tensors in float64. Targets that arrive as float32 (Keras' `fit`
+    casts `y` to `floatx`) were rounded before any loss sees them, which
+    `check_regression_range` bounds.
 
     Args:
         y_true: targets, shape `y_pred.shape[:-1]` (or with a trailing 1), or
             a column of a wider `y_true` (see `per_example`).
         y_pred: the model output, shape `(..., dims)`.
         column: the column of `y_true` holding the targets, or `None`.
+        lower: the offset to remove, e.g. the target of the lower prototype.
 
     Returns:
-        `(targets, valid)`: targets in the dtype of `y_pred` (non-finite ones
-        replaced by 0) and a boolean tensor, true where the target is finite.
+        `(offsets, valid)`: `y - lower` in the dtype of `y_pred` (non-finite
+        ones replaced by 0) and a boolean tensor, true where it is finite.
     """
+    if isinstance(y_true, (list, tuple, np.ndarray, np.generic)):
+        y_true, lower = np.asarray(y_true, dtype=np.float64) - lower, 0.0
     values = per_example(
         y_true, y_pred, column, what="regression targets", argument="target_column"
     )
-    values = ops.cast(values, y_pred.dtype)
+    if keras.backend.standardize_dtype(values.dtype) == "float64":
+        values, lower = values - lower, 0.0
+    values = ops.cast(values, y_pred.dtype) - lower
     valid = ops.isfinite(values)
     return ops.where(valid, values, ops.zeros_like(values)), valid
+
+
+# Largest float rounding step of a target, as a share of `upper - lower`.
+TARGET_RESOLUTION = 1e-3
+
+
+def check_regression_range(
+    lower: object, upper: object, dtype: str | None = None
+) -> tuple[float, float]:
+    """Validates a regression range for training and returns it as floats.
+
+    Besides `utils.validation.check_range`, refuses a range too narrow
+    for its offset in the dtype the targets reach the loss in: Keras' `fit`
+    casts `y` to `floatx` (float32 by default) on every backend, and a
+    `Loss` casts `y_true` to its own dtype. Near `1.7e9` float32 values are
+    128 apart, so targets in `[1.7e9, 1.7e9 + 100]` would be rounded to a
+    few values before `lower` is removed.
+
+    Args:
+        lower: the target value of the lower prototype.
+        upper: the target value of the upper prototype.
+        dtype: the dtype of the loss, if any (`None`: floatx).
+
+    Returns:
+        `(lower, upper)` as Python floats.
+    """
+    lower, upper = check_range(lower, upper)
+    wide = _float64_targets() and dtype in (None, "float64")
+    dtype = np.float64 if wide else np.float32
+    step = float(np.spacing(dtype(max(abs(lower), abs(upper)))))
+    if step > TARGET_RESOLUTION * (upper - lower):
+        raise ValueError(
+            f"`lower` and `upper` are too close together for their size: "
+            f"lower={lower!r}, upper={upper!r}. Keras hands targets to the loss "
+            f"in {np.dtype(dtype).name} (`model.fit` casts `y` to floatx), where "
+            f"values near {max(abs(lower), abs(upper)):.6g} are {step:.3g} apart, "
+            f"more than {TARGET_RESOLUTION:g} of the range {upper - lower:.6g}: "
+            "the targets would be rounded before `lower` is removed. Subtract an "
+            f"offset from the targets first (e.g. `y - {lower!r}`, with "
+            f"lower=0.0, upper={upper - lower!r}), or train in float64 "
+            '(`keras.config.set_floatx("float64")` before building the model'
+            "; on JAX also `jax.config.update('jax_enable_x64', True)`)."
+        )
+    return lower, upper
+
+
+def _float64_targets() -> bool:
+    """Whether `fit` hands targets over in float64 (floatx float64, JAX x64)."""
+    if keras.config.floatx() != "float64":
+        return False
+    if keras.backend.backend() != "jax":
+        return True
+    import jax
+
+    return bool(jax.config.read("jax_enable_x64"))
 
 
 def true_class_rank(y_pred, prototypes: np.ndarray, labels, chunk: int = CLASS_CHUNK):
@@ -291,9 +358,29 @@ def masked(values, valid):
     return ops.where(valid, values, ops.zeros_like(values))
 
 
-def finite_rows(y_pred):
-    """True for the rows (last axis) of `y_pred` whose entries are all finite."""
-    return ops.all(ops.isfinite(y_pred), axis=-1)
+def has_direction(outputs):
+    """True for the output rows (last axis) that can be a class: the one rule.
+
+    A row has a direction, and so a class, when all its entries are finite
+    and at least one is not zero. A zero row (cosine 0 with every prototype)
+    or a row holding NaN or inf is never a class, in every decoder:
+    `PrototypeHead` gives it NaN cosines (and class `-1` with `top_k`),
+    `PrototypeAccuracy` scores it wrong, `predict_classes` gives `-1` and
+    `class_scores` NaN.
+
+    Args:
+        outputs: numpy array (computed in numpy, float64 kept) or tensor,
+            shape `(..., dims)`.
+
+    Returns:
+        Boolean array or tensor of shape `outputs.shape[:-1]`.
+    """
+    if isinstance(outputs, np.ndarray):
+        return np.isfinite(outputs).all(axis=-1) & (outputs != 0).any(axis=-1)
+    return ops.logical_and(
+        ops.all(ops.isfinite(outputs), axis=-1),
+        ops.any(ops.not_equal(outputs, 0), axis=-1),
+    )
 
 
 def check_concrete_labels(labels, sample_weight, num_classes: int, where: str) -> bool:
@@ -357,7 +444,11 @@ def check_concrete_targets(
             f"{int(bad.sum())} NaN or infinite value(s). Give an unknown target "
             "`sample_weight=0` to leave its example out."
         )
-    outside = weighted & ((values < lower) | (values > upper))
+    # Targets that reached us as float32 were rounded: a target at `upper`
+    # may read just above it, so compare with the rounded bounds too.
+    low = min(lower, float(np.float32(lower)))
+    high = max(upper, float(np.float32(upper)))
+    outside = weighted & ((values < low) | (values > high))
     if outside.any() and not clip:
         import warnings
 

@@ -448,6 +448,69 @@ CASES = [
         ValueError,
         "about 18 days",
     ),
+    # Outputs and targets (issue 17): shapes and ranges that decode wrongly.
+    (
+        "multi-task three columns",
+        lambda: losses.MultiTaskLoss(MULTI, 0.0, 1.0)(
+            np.zeros((4, 3)), np.ones((4, 4))
+        ),
+        ValueError,
+        "Received shape (4, 3)",
+    ),
+    (
+        "multi-task three columns, compiled check",
+        lambda: losses.multitask_loss(
+            np.zeros((4, 3)), np.ones((4, 4)), MULTI, 0.0, 1.0, 0.5
+        ),
+        ValueError,
+        "(batch, 2)",
+    ),
+    (
+        "2-D upper prototype",
+        lambda: losses.HypersphericalRegressionLoss(
+            0.0, 1.0, upper_prototype=[[1, 0], [0, 1]]
+        ),
+        ValueError,
+        "`upper_prototype` must be 1-D",
+    ),
+    (
+        "2-D upper prototype of the MAE",
+        lambda: metrics.RegressionMAE(0.0, 1.0, upper_prototype=[[1, 0], [0, 1]]),
+        ValueError,
+        "shape (2, 2)",
+    ),
+    (
+        "2-D upper prototype to decode",
+        lambda: keras_hpn.decode_regression(
+            np.ones((2, 4)), 0.0, 1.0, upper_prototype=[[1, 0], [0, 1]]
+        ),
+        ValueError,
+        "upper_prototype",
+    ),
+    (
+        "2-D regression axis",
+        lambda: losses.MultiTaskLoss(MULTI, 0.0, 1.0, regression_axis=[[1, 0], [0, 0]]),
+        ValueError,
+        "`regression_axis` must be 1-D",
+    ),
+    (
+        "regression range too narrow for its offset in float32",
+        lambda: losses.HypersphericalRegressionLoss(1.7e9, 1.7e9 + 100),
+        ValueError,
+        "lower=1700000000.0, upper=1700000100.0",
+    ),
+    (
+        "multi-task range too narrow for its offset",
+        lambda: losses.MultiTaskLoss(MULTI, 1.7e9, 1.7e9 + 100),
+        ValueError,
+        "Subtract an offset",
+    ),
+    (
+        "MAE range too narrow for its offset",
+        lambda: metrics.RegressionMAE(-1e9 - 10, -1e9),
+        ValueError,
+        "too close together",
+    ),
 ]
 
 

@@ -18,8 +18,16 @@ def test_class_scores_are_cosines():
     np.testing.assert_allclose(scores, [[0.6, 0.8]])
 
 
-def test_zero_output_scores_zero():
-    np.testing.assert_array_equal(class_scores([[0.0, 0.0]], np.eye(2)), [[0.0, 0.0]])
+def test_zero_output_has_no_class():
+    # No direction, no class: a zero output was class 0 (ties to the lower id).
+    z = [[0.0, 0.0], [0.0, 2.0]]
+    np.testing.assert_array_equal(predict_classes(z, np.eye(2)), [-1, 1])
+    classes, scores = predict_classes(z, np.eye(2), k=2, return_scores=True)
+    np.testing.assert_array_equal(classes, [[-1, -1], [1, 0]])
+    assert np.isnan(scores[0]).all()
+    np.testing.assert_array_equal(class_scores(z, np.eye(2)), [[np.nan] * 2, [0, 1]])
+    # Regression reads it as the loss does: cosine 0, the middle of the range.
+    np.testing.assert_array_equal(decode_regression(z, 0.0, 10.0), [5.0, 5.0])
 
 
 def test_decode_regression_inverts_target_mapping():

@@ -103,6 +103,42 @@ class TestPrototypeHead:
         with pytest.raises(ValueError, match="num_classes"):
             PrototypeHead(1)
 
+    @pytest.mark.parametrize("chunk_size", [1, 2, 8192])
+    def test_rows_with_no_direction_have_no_class(self, chunk_size):
+        # Zero, NaN and inf rows: NaN cosines and, with top_k, class -1.
+        protos = np.eye(3)
+        init = PrototypeInitializer(protos)
+        z = np.array(
+            [[0.0, 0.0, 0.0], [np.nan, 1.0, 0.0], [0.0, -np.inf, 0.0], [0.0, 3.0, 4.0]],
+            "float32",
+        )
+        scores = to_numpy(PrototypeHead(3, kernel_initializer=init)(z))
+        assert np.isnan(scores[:3]).all()
+        np.testing.assert_allclose(scores[3], [0.0, 0.6, 0.8], atol=1e-6)
+        head = PrototypeHead(3, kernel_initializer=init, top_k=2, chunk_size=chunk_size)
+        cosines, classes = (to_numpy(t) for t in head(z))
+        np.testing.assert_array_equal(classes, [[-1, -1]] * 3 + [[2, 1]])
+        assert np.isnan(cosines[:3]).all()
+        np.testing.assert_allclose(cosines[3], [0.8, 0.6], atol=1e-6)
+        np.testing.assert_array_equal(
+            keras_hpn.predict_classes(z, protos, k=2), classes
+        )
+
+    @pytest.mark.parametrize("chunk_size", [1, 2, 3, 4])
+    def test_chunks_smaller_than_top_k_give_the_top_k(self, chunk_size):
+        protos = keras_hpn.prototypes.hyperspherical(10, 4, seed=0)
+        head = PrototypeHead(
+            10,
+            kernel_initializer=PrototypeInitializer(protos),
+            top_k=5,
+            chunk_size=chunk_size,
+        )
+        z = np.random.default_rng(1).standard_normal((6, 4))
+        cosines, classes = (to_numpy(t) for t in head(z.astype("float32")))
+        expected, scores = keras_hpn.predict_classes(z, protos, 5, return_scores=True)
+        np.testing.assert_array_equal(classes, expected)
+        np.testing.assert_allclose(cosines, scores, atol=1e-6)
+
     def test_config_round_trip(self):
         head = PrototypeHead(3, kernel_initializer=PrototypeInitializer(np.eye(3)))
         restored = keras.layers.deserialize(keras.layers.serialize(head))

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -19,6 +21,19 @@ def per_example(loss, y_true, y_pred):
             keras.ops.convert_to_tensor(y_pred, "float32"),
         )
     )
+
+
+@pytest.fixture
+def float64():
+    """floatx float64 for one test; skipped where JAX has no float64."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.read("jax_enable_x64"):
+            pytest.skip("JAX without x64 computes float64 in float32")
+    keras.config.set_floatx("float64")
+    yield
+    keras.config.set_floatx("float32")
 
 
 def numpy_cosine(z, p):
@@ -226,6 +241,64 @@ class TestHypersphericalRegressionLoss:
             assert float(loss(np.array([3.0]), z)) == pytest.approx(16.0)
         clipped = HypersphericalRegressionLoss(0.0, 1.0, clip_targets=True)
         assert float(clipped(np.array([3.0]), z)) == pytest.approx(0.0, abs=1e-6)
+
+    def test_range_too_narrow_for_its_offset_in_float32_is_refused(self):
+        # Near 1.7e9 float32 values are 128 apart: `fit` would hand the loss
+        # targets rounded to a few values (perfect outputs had loss 0.466).
+        lower, upper = 1.7e9, 1.7e9 + 100
+        with pytest.raises(ValueError, match=r"lower=1700000000\.0.*128 apart"):
+            HypersphericalRegressionLoss(lower, upper)
+        with pytest.raises(ValueError, match="y - 1700000000.0"):
+            HypersphericalRegressionLoss.from_targets([lower, upper])
+        with pytest.raises(ValueError, match="floatx"):
+            keras_hpn.metrics.RegressionMAE(lower, upper)
+        # Years (spacing 1.2e-4 over 600) and the same range at 0 are fine.
+        HypersphericalRegressionLoss(1400.0, 2000.0)
+        HypersphericalRegressionLoss(0.0, 100.0)
+
+    def test_offset_is_removed_before_the_float32_cast(self):
+        # Near 1e5 float32 targets are 0.0078 apart (accepted: 7.8e-5 of the
+        # range); float64 targets map exactly, also on JAX.
+        lower, upper = 1e5, 1e5 + 100
+        t = lower + np.array([0.5, 12.3456, 37.0001, 50.0, 81.2501, 99.5])
+        r = 2 * (t - lower) / (upper - lower) - 1
+        z = np.stack([r, np.sqrt(1 - r**2)], axis=1).astype("float32")
+        # The loss object gets `y_true` in its dtype from Keras' `Loss.__call__`
+        # (and `fit` casts `y` to floatx), so float64 targets reach only the
+        # functional form (and metrics) as they are.
+        loss = keras_hpn.losses.hyperspherical_regression_loss(t, z, lower, upper)
+        assert keras.ops.convert_to_numpy(loss).max() < 1e-12  # 1e-9 if cast first
+        # The metric reads the error the loss trains on (0.001, not 0).
+        r = 2 * (t + 0.001 - lower) / (upper - lower) - 1
+        off = np.stack([r, np.sqrt(1 - r**2)], axis=1).astype("float32")
+        metric = keras_hpn.metrics.RegressionMAE(lower, upper)
+        metric.update_state(t, off)
+        assert float(metric.result()) == pytest.approx(0.001, abs=2e-5)
+
+    def test_large_offset_trains_on_exact_targets_in_float64(self, float64):
+        lower, upper = 1.7e9, 1.7e9 + 100
+        t = lower + np.array([0.0, 12.5, 37.0, 50.0, 81.25, 100.0])
+        r = 2 * (t - lower) / (upper - lower) - 1
+        z = np.stack([r, np.sqrt(1 - r**2)], axis=1)
+        loss = HypersphericalRegressionLoss(lower, upper)
+        assert float(loss(t, z)) < 1e-12  # was 0.466 (float32 cast first)
+        metric = keras_hpn.metrics.RegressionMAE(lower, upper)
+        metric.update_state(t + 0.5, z)
+        assert float(metric.result()) == pytest.approx(0.5, abs=1e-6)  # was 0
+
+    def test_targets_rounded_to_float32_at_the_bounds_do_not_warn(self):
+        # 0.1 in float32 is 0.10000000149 > 0.1: within the range, no warning.
+        loss = HypersphericalRegressionLoss(0.0, 0.1)
+        z = np.array([[1.0, 0.0], [-1.0, 0.0]], "float32")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert float(loss(np.float32([0.1, 0.0]), z)) < 1e-12
+            # float64 targets: JAX without x64 rounds them to float32 too.
+            fresh = HypersphericalRegressionLoss(0.0, 0.1)
+            assert float(fresh(np.array([0.1, 0.0]), z)) < 1e-12
+        outside = HypersphericalRegressionLoss(0.0, 0.1)
+        with pytest.warns(UserWarning, match="outside"):
+            outside(np.float32([0.1001, 0.0]), z)
 
     def test_one_dimensional_outputs_are_refused(self):
         loss = HypersphericalRegressionLoss(0.0, 1.0)

@@ -55,6 +55,16 @@ class TestPrototypeAccuracy:
             metric.update_state([0, 1, 2, 3], z)
             assert float(metric.result()) == 0.0
 
+    @pytest.mark.parametrize("chunk_size", [1, 8192])
+    def test_zero_outputs_are_never_correct(self, chunk_size):
+        # A zero output scored every class 0 and was read as class 0.
+        for k in (1, 3):
+            metric = PrototypeAccuracy(PROTOS, k=k, chunk_size=chunk_size)
+            metric.update_state(
+                [0, 0, 1], np.array([[0.0] * 4, [0.0] * 4, [0, 1, 0, 0]])
+            )
+            assert float(metric.result()) == pytest.approx(1 / 3)
+
     def test_invalid_labels_are_never_correct(self):
         metric = PrototypeAccuracy(PROTOS)
         z = np.eye(4)[[0, 0, 0, 1]]

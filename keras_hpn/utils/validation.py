@@ -298,9 +298,20 @@ def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.
     Returns:
         A float64 numpy array of shape `(dims,)` and unit length.
     """
-    array = check_prototypes(
-        np.reshape(np.asarray(vector, dtype=np.float64), (1, -1)), name
-    )
+    try:
+        array = np.asarray(vector, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`{name}` must be a numeric vector of shape (dims,). Could not "
+            f"convert it: {error}"
+        ) from error
+    if array.ndim != 1:
+        # Never flattened: a (2, 2) matrix is not a direction in 4 dimensions.
+        raise ValueError(
+            f"`{name}` must be 1-D, one direction of shape (dims,). Received an "
+            f"array of shape {array.shape}."
+        )
+    array = check_prototypes(array[None, :], name)
     if dims is not None and array.shape[1] != dims:
         raise ValueError(
             f"`{name}` must have {dims} entries to match the prototypes. "

@@ -36,9 +36,7 @@ model.fit(x, y, epochs=1, verbose=0)
 path = os.path.join(tempfile.mkdtemp(), "model.keras")
 model.save(path)
 loaded = keras.saving.load_model(path)
-np.testing.assert_array_equal(
-    loaded.predict(x, verbose=0), model.predict(x, verbose=0)
-)
+np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 command = pathlib.Path(sys.executable).with_name("keras-hpn")
 version = subprocess.run(
