@@ -102,8 +102,7 @@ class BinaryCode:
             )
         if self.family == "Kerdock":
             return _kerdock_words(self.length.bit_length() - 1, count)
-        rows = math.ceil(math.log2(count)) if count > 1 else 0
-        return unpack(packed_span(self.basis[:rows], self.length)[:count], self.length)
+        return span_words(self.basis, self.length, count)
 
     def guaranteed_distance(self, count: int) -> int:
         """Smallest Hamming distance between two of the first `count` words.
@@ -128,8 +127,7 @@ class BinaryCode:
         """
         if self.family == "Kerdock" or count > MAX_ENUMERATED:
             return self.distance
-        rows = math.ceil(math.log2(count))
-        return _minimum_weight(self.basis[:rows], self.length)
+        return _minimum_weight(self.basis[: basis_rows(count)], self.length)
 
 
 def to_sphere(words: np.ndarray) -> np.ndarray:
@@ -300,29 +298,23 @@ def golay_code() -> BinaryCode:
     return _golay()
 
 
-def linear_code_families(length: int) -> list[BinaryCode]:
-    """Every linear code this module builds at `length`, largest code of each family.
+def basis_rows(count: int) -> int:
+    """Basis rows whose span holds `count` words: `ceil(log2 count)`, exactly.
 
     Args:
-        length: code length.
+        count: number of words, at least 1.
 
     Returns:
-        The largest extended BCH and Reed-Muller codes (their nested
-        subcodes are reached through the basis order) and the Golay code
-        where `length` is 24; empty where none exists.
+        The number of rows (0 for one word).
 
     Example:
 
     ```python
-    >>> [code.family for code in linear_code_families(32)]
-    ['extended BCH', 'Reed-Muller']
+    >>> basis_rows(1), basis_rows(2), basis_rows(1000), basis_rows(1024)
+    (0, 1, 10, 10)
     ```
     """
-    if length == 24:
-        return [_golay()]
-    if length < 8 or length > 1024 or length & (length - 1):
-        return []
-    return [extended_bch_codes(length)[-1], reed_muller_codes(length)[-1]]
+    return (count - 1).bit_length()
 
 
 def span_words(basis: tuple[int, ...], length: int, count: int) -> np.ndarray:
@@ -348,33 +340,13 @@ def span_words(basis: tuple[int, ...], length: int, count: int) -> np.ndarray:
            [1, 0, 1, 0]], dtype=uint8)
     ```
     """
-    rows = math.ceil(math.log2(count)) if count > 1 else 0
+    rows = basis_rows(count)
     if rows > len(basis):
         raise ValueError(
             f"A basis of {len(basis)} rows spans {1 << len(basis)} words. "
             f"Received count={count}."
         )
     return unpack(packed_span(basis[:rows], length)[:count], length)
-
-
-def minimum_weight(words: np.ndarray) -> int:
-    """Smallest Hamming weight of a non-zero row of a 0/1 array.
-
-    Args:
-        words: array of shape `(count, n)` with entries 0 and 1.
-
-    Returns:
-        The minimum weight over rows that are not all zero.
-
-    Example:
-
-    ```python
-    >>> minimum_weight(np.array([[0, 0, 0], [1, 1, 0], [1, 1, 1]]))
-    2
-    ```
-    """
-    weights = np.asarray(words).sum(axis=1)
-    return int(weights[weights > 0].min())
 
 
 def _power_of_two(value: int, name: str, low: int, high: int) -> int:

@@ -13,42 +13,17 @@ import math
 import numpy as np
 
 
-def multiply_mod(first: int, second: int, modulus: int, degree: int) -> int:
-    """Product of two GF(2) polynomials modulo `modulus` of `degree`.
+def multiply(
+    first: int, second: int, modulus: int | None = None, degree: int = 0
+) -> int:
+    """Product of two GF(2) polynomials, reduced modulo `modulus` when given.
 
     Args:
-        first: a polynomial of degree below `degree`.
-        second: a polynomial of degree below `degree`.
-        modulus: the reducing polynomial, of degree `degree`.
+        first: a polynomial (of degree below `degree` when reducing).
+        second: a polynomial (likewise).
+        modulus: the reducing polynomial, of degree `degree`; `None` for the
+            plain (carry-less) product.
         degree: the degree of `modulus`.
-
-    Returns:
-        The reduced product.
-
-    Example:
-
-    ```python
-    >>> multiply_mod(0b10, 0b10, 0b111, 2)  # x * x = x + 1 mod x^2 + x + 1
-    3
-    ```
-    """
-    result = 0
-    while second:
-        if second & 1:
-            result ^= first
-        second >>= 1
-        first <<= 1
-        if first >> degree & 1:
-            first ^= modulus
-    return result
-
-
-def multiply(first: int, second: int) -> int:
-    """Product of two GF(2) polynomials (carry-less multiplication).
-
-    Args:
-        first: a polynomial.
-        second: a polynomial.
 
     Returns:
         The product.
@@ -58,6 +33,8 @@ def multiply(first: int, second: int) -> int:
     ```python
     >>> bin(multiply(0b11, 0b11))  # (x + 1)^2 = x^2 + 1
     '0b101'
+    >>> multiply(0b10, 0b10, 0b111, 2)  # x * x = x + 1 mod x^2 + x + 1
+    3
     ```
     """
     result = 0
@@ -66,6 +43,8 @@ def multiply(first: int, second: int) -> int:
             result ^= first
         second >>= 1
         first <<= 1
+        if modulus is not None and first >> degree & 1:
+            first ^= modulus
     return result
 
 
@@ -157,7 +136,7 @@ def minimal_polynomial(coset: tuple[int, ...], degree: int) -> int:
         root = _power_of_x(power, modulus, degree)
         shifted = [0, *coefficients]
         for index, value in enumerate(coefficients):
-            shifted[index] ^= multiply_mod(value, root, modulus, degree)
+            shifted[index] ^= multiply(value, root, modulus, degree)
         coefficients = shifted
     assert all(value in (0, 1) for value in coefficients)
     return sum(value << index for index, value in enumerate(coefficients))
@@ -269,8 +248,8 @@ def _power_of_x(exponent: int, modulus: int, degree: int) -> int:
     result, base = 1, 2  # the polynomial x
     while exponent:
         if exponent & 1:
-            result = multiply_mod(result, base, modulus, degree)
-        base = multiply_mod(base, base, modulus, degree)
+            result = multiply(result, base, modulus, degree)
+        base = multiply(base, base, modulus, degree)
         exponent >>= 1
     return result
 

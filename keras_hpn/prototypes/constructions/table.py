@@ -205,13 +205,15 @@ def _largest_size(dims: int) -> int:
 
 
 def _configurations(num_classes: int, dims: int) -> list[Construction]:
+    # (name, native dims, size, builder of the first `count` points); their
+    # cosines are those of the universally optimal configurations they are.
     table = [
-        ("icosahedron", 3, 12, 1.0 / math.sqrt(5.0), lattices.icosahedron),
-        ("600-cell", 4, 120, (1.0 + math.sqrt(5.0)) / 4.0, lattices.cell600),
-        ("E6 27 points", 6, 27, 0.25, lattices.e6_points),
-        ("E7 56 points", 7, 56, 1.0 / 3.0, lattices.e7_points),
-        ("E8 roots", 8, 240, 0.5, lattices.e8_roots),
-        ("Leech lattice minimal vectors", 24, 196_560, 0.5, None),
+        ("icosahedron", 3, 12, lambda count: lattices.icosahedron()[:count]),
+        ("600-cell", 4, 120, lambda count: lattices.cell600()[:count]),
+        ("E6 27 points", 6, 27, lambda count: lattices.e6_points()[:count]),
+        ("E7 56 points", 7, 56, lambda count: lattices.e7_points()[:count]),
+        ("E8 roots", 8, 240, lambda count: lattices.e8_roots()[:count]),
+        ("Leech lattice minimal vectors", 24, 196_560, lattices.leech_minimal_vectors),
     ]
     found = []
     if dims == 2:
@@ -239,18 +241,13 @@ def _configurations(num_classes: int, dims: int) -> list[Construction]:
                 lambda: lattices.d_roots(dims)[:num_classes],
             )
         )
-    for name, native, size, cosine, function in table:
+    for name, native, size, points in table:
         if native > dims or size < num_classes:
             continue
-        if function is None:
+        cosine = UNIVERSALLY_OPTIMAL[(size, native)]
 
-            def builder(count=num_classes):
-                return lattices.leech_minimal_vectors(count)
-
-        else:
-
-            def builder(function=function, count=num_classes):
-                return function()[:count]
+        def builder(points=points, count=num_classes):
+            return points(count)
 
         optimal = (num_classes, dims) in UNIVERSALLY_OPTIMAL and native == dims
         label = name if native == dims else f"{name}, zero-padded from {native} dims"
@@ -302,7 +299,7 @@ def _adapt(
             lambda: codes.to_sphere(code.words(num_classes)[:, :dims]),
         )
     best = None
-    rows = math.ceil(math.log2(num_classes))
+    rows = codes.basis_rows(num_classes)
     basis = chain[-1].basis
     kept = _mask(code.length, 0, dims)
     for shortened in range(min(removed, _MAX_SHORTENED) + 1):
