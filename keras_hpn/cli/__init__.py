@@ -255,7 +255,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["benchmark", *argv]
     args = parser().parse_args(argv)
     return args.handler(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,16 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from keras_hpn.prototypes import (
     MAX_SECONDS,
     METHODS,
+    Separation,
     npz_path,
     place,
     save_prototypes,
     semantic_prototypes,
-    separation,
 )
 
 
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
                 max_seconds=args.max_seconds or None,
             )
             method = args.method
-        save_prototypes(
+        metadata = save_prototypes(
             args.out,
             result,
             class_names=names,
@@ -163,7 +164,10 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         print(f"keras-hpn prototypes: error: {error}", file=sys.stderr)
         return 2
-    print(separation(result, method="semantic" if args.word_vectors else None))
+    # The separation measured once, for the file's metadata.
+    measured = {field.name: metadata.get(field.name) for field in fields(Separation)}
+    measured["method"] = "semantic" if args.word_vectors else result.description
+    print(Separation(**measured))
     print(f"saved to {npz_path(args.out)}")
     return 0
 

@@ -391,8 +391,12 @@ def _capped_gradient(
     sharpness: float,
     off: np.ndarray,
 ) -> np.ndarray:
-    """Gradient of the capped neighbour loss (`_capped_loss`); `off` masks the
-    diagonal out."""
+    """Gradient of the capped neighbour loss
+    `KL(target || q) + sum_{i != j} softplus(b (c_ij - cap)) / b`, with `q`
+    the `neighbour_distribution` of the cosines `c`, the KL divergence
+    averaged over the rows and `b` the sharpness; `off` masks the diagonal
+    out. (The loss itself is never needed: its value is in the tests, which
+    check this gradient against it.)"""
     num_classes = points.shape[0]
     cosines = points @ points.T
     neighbours = neighbour_distribution(cosines, temperature)
@@ -402,28 +406,6 @@ def _capped_gradient(
     # d softplus(b (c - cap)) / b / d c = sigmoid(b (c - cap)), overflow-free.
     coefficients += 0.5 * (1.0 + np.tanh(excess / 2.0))
     return (coefficients + coefficients.T) @ points
-
-
-def _capped_loss(
-    points: np.ndarray,
-    target: np.ndarray,
-    cap: float,
-    temperature: float,
-    sharpness: float,
-) -> float:
-    """`KL(target || q) + sum_{i != j} softplus(b (c_ij - cap)) / b`, with `q`
-    the `neighbour_distribution` of the cosines `c` and the KL divergence
-    averaged over the rows (used to check `_capped_gradient`)."""
-    num_classes = points.shape[0]
-    off = ~np.eye(num_classes, dtype=bool)
-    cosines = points @ points.T
-    neighbours = neighbour_distribution(cosines, temperature)
-    excess = sharpness * (cosines[off] - cap)
-    divergence = (
-        np.sum(target[off] * (np.log(target[off]) - np.log(neighbours[off])))
-        / num_classes
-    )
-    return float(divergence + np.sum(np.logaddexp(0.0, excess)) / sharpness)
 
 
 def rank_correlation(prototypes: np.ndarray, vectors: np.ndarray) -> float:

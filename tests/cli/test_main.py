@@ -240,3 +240,17 @@ def test_prototypes_command_refuses_a_run_of_days(tmp_path, capsys):
     assert "max_seconds=1e-09" in capsys.readouterr().err
     assert cli.main([*small, "--out", str(out), "--max-seconds", "0"]) == 0
     assert out.exists()
+
+
+def test_python_dash_m_runs_the_command():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "keras_hpn.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"keras-hpn {keras_hpn.__version__}"

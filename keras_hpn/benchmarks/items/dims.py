@@ -19,13 +19,13 @@ def runs(settings: Settings) -> int:
 def run(settings: Settings, progress: ProgressBar) -> dict:
     """`{"kind/dims": summary of test accuracies over the seeds}`."""
     results = {}
+    # One split per seed, shared by every loss and dimensionality.
+    splits = {seed: tasks.split(settings, seed) for seed in settings.seeds}
     for kind in settings.losses:
         for dims in settings.dims:
             accuracies = []
             for seed in settings.seeds:
-                accuracy, _ = tasks.train(
-                    settings, kind, tasks.split(settings, seed), dims, seed
-                )
+                accuracy, _ = tasks.train(settings, kind, splits[seed], dims, seed)
                 accuracies.append(accuracy)
                 progress.step(
                     f"dims  {kind:<12} D={dims:<3} seed {seed}: {accuracy:.4f}"

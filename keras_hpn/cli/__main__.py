@@ -1,0 +1,7 @@
+"""`python -m keras_hpn.cli`: the `keras-hpn` command."""
+
+import sys
+
+from keras_hpn.cli import main
+
+sys.exit(main())
