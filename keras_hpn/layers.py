@@ -165,8 +165,8 @@ class PrototypeHead(keras.layers.Layer):
             their cosines.
         chunk_size: classes scored at once with `top_k`.
         kernel_sha256: written by `get_config`, leave it `None`: the SHA-256
-            of the kernel the head held when it was saved (its float64
-            values, see `keras_hpn.saving.fingerprint`). Loading a kernel
+            of the kernel the head held when it was saved (its values in
+            its dtype, see `keras_hpn.saving.exact_fingerprint`). Loading a kernel
             that differs from it (a damaged or mixed-up `.keras` file)
             raises a `ValueError` naming the layer.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
@@ -263,7 +263,7 @@ class PrototypeHead(keras.layers.Layer):
 
     def _load_kernel(self, store) -> None:
         if self._saved_sha256 is not None and "0" in store:
-            found = saving.fingerprint(np.asarray(store["0"]))
+            found = saving.exact_fingerprint(np.asarray(store["0"]))
             if found != self._saved_sha256:
                 raise ValueError(
                     f"Cannot load PrototypeHead {self.name!r}: its kernel (the "
@@ -279,7 +279,7 @@ class PrototypeHead(keras.layers.Layer):
     def _kernel_sha256(self) -> str | None:
         if not self.built or self._awaiting_weights:
             return self._saved_sha256
-        return saving.fingerprint(ops.convert_to_numpy(self.kernel))
+        return saving.exact_fingerprint(ops.convert_to_numpy(self.kernel))
 
     def call(self, inputs):
         if self._awaiting_weights:

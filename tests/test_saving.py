@@ -359,7 +359,7 @@ def test_head_config_records_the_sha256_of_its_kernel():
     assert head.get_config()["kernel_sha256"] is None  # not built: no kernel yet
     head.build((None, SMALL[1]))
     kernel = protos.T.astype("float32")
-    assert head.get_config()["kernel_sha256"] == saving.fingerprint(kernel)
+    assert head.get_config()["kernel_sha256"] == saving.exact_fingerprint(kernel)
     revived = keras_hpn.layers.PrototypeHead.from_config(head.get_config())
     revived.build((None, SMALL[1]))
     revived.load_own_variables({"0": kernel})  # the same kernel: accepted
@@ -367,3 +367,27 @@ def test_head_config_records_the_sha256_of_its_kernel():
     bad.build((None, SMALL[1]))
     with pytest.raises(ValueError, match="Cannot load PrototypeHead"):
         bad.load_own_variables({"0": kernel[:, ::-1]})
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "mixed_bfloat16", "float64"])
+def test_head_kernel_fingerprint_is_exact_in_every_dtype(tmp_path, dtype):
+    """An intact head loads in every kernel dtype: its check is exact."""
+    protos = keras_hpn.prototypes.hyperspherical(12, 4, seed=0)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras_hpn.layers.PrototypeHead(
+                12,
+                kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos),
+                dtype=dtype,
+            ),
+        ]
+    )
+    model.save(tmp_path / "head.keras")
+    restored = keras.saving.load_model(tmp_path / "head.keras").layers[-1]
+    head = model.layers[-1]
+    assert restored.get_config()["kernel_sha256"] == head.get_config()["kernel_sha256"]
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored.kernel),
+        keras.ops.convert_to_numpy(head.kernel),
+    )
