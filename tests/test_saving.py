@@ -391,3 +391,22 @@ def test_head_kernel_fingerprint_is_exact_in_every_dtype(tmp_path, dtype):
         keras.ops.convert_to_numpy(restored.kernel),
         keras.ops.convert_to_numpy(head.kernel),
     )
+
+
+def test_loading_without_import_names_the_missing_class(tmp_path):
+    """What docs/guide.md tells users to look for: Keras' own message."""
+    model = keras.Sequential(
+        [keras.Input((4,)), keras_hpn.layers.L2NormalizedProjection(3)]
+    )
+    path = tmp_path / "model.keras"
+    model.save(path)
+    out = run_fresh(
+        f"""
+        import keras
+        try:
+            keras.saving.load_model({str(path)!r})
+        except TypeError as error:
+            print("Could not locate class 'L2NormalizedProjection'" in str(error))
+        """
+    )
+    assert out == "True"
