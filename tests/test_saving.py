@@ -410,3 +410,19 @@ def test_loading_without_import_names_the_missing_class(tmp_path):
         """
     )
     assert out == "True"
+
+
+def test_multitask_loss_without_its_stored_prototypes_is_refused(monkeypatch):
+    monkeypatch.setattr(saving, "INLINE_VALUES", 100)
+    protos, _ = keras_hpn.prototypes.multitask(30, 8, seed=0)  # 240 numbers
+    config = keras_hpn.losses.MultiTaskLoss(protos, 0.0, 1.0).get_config()
+    fresh_registry(monkeypatch)
+    loss = keras_hpn.losses.MultiTaskLoss.from_config(config)
+    with pytest.raises(ValueError) as raised:
+        loss.load_own_variables({})  # the entry `class_prototypes` deleted
+    message = str(raised.value)
+    assert "Cannot load MultiTaskLoss 'multitask_loss'" in message
+    assert "no entry `class_prototypes`" in message
+    intact = keras_hpn.losses.MultiTaskLoss.from_config(config)
+    intact.load_own_variables({"class_prototypes": protos})
+    np.testing.assert_array_equal(intact.class_prototypes, protos)
