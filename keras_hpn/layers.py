@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
+from keras_hpn import saving
 from keras_hpn.initializers import PrototypeInitializer
 from keras_hpn.numerics import SQUARED_NORM_EPSILON, has_direction, l2_normalize
 from keras_hpn.utils.resources import CLASS_CHUNK
@@ -163,6 +165,11 @@ class PrototypeHead(keras.layers.Layer):
             their cosines.
         chunk_size: classes scored at once with `top_k` (any size >= 1,
             also below `top_k`).
+        kernel_sha256: written by `get_config`, leave it `None`: the SHA-256
+            of the kernel the head held when it was saved (its values in
+            its dtype, see `keras_hpn.saving.exact_fingerprint`). Loading a kernel
+            that differs from it (a damaged or mixed-up `.keras` file)
+            raises a `ValueError` naming the layer.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -203,6 +210,7 @@ class PrototypeHead(keras.layers.Layer):
         epsilon: float = SQUARED_NORM_EPSILON,
         top_k: int | None = None,
         chunk_size: int = CLASS_CHUNK,
+        kernel_sha256: str | None = None,
         **kwargs,
     ):
         kwargs.setdefault("trainable", False)
@@ -227,6 +235,17 @@ class PrototypeHead(keras.layers.Layer):
                 f"Received: top_k={top_k}"
             )
         self.chunk_size = check_size(chunk_size, "chunk_size", 1)
+        if kernel_sha256 is not None and not (
+            isinstance(kernel_sha256, str)
+            and len(kernel_sha256) == 64
+            and all(c in "0123456789abcdef" for c in kernel_sha256)
+        ):
+            raise ValueError(
+                "`kernel_sha256` must be None or 64 lowercase hex digits (set by "
+                f"`get_config`). Received: kernel_sha256={kernel_sha256!r}"
+            )
+        # Checked against the kernel of the next weights loaded, then dropped.
+        self._saved_sha256 = kernel_sha256
 
     def build(self, input_shape):
         dims = input_shape[-1]
@@ -244,8 +263,27 @@ class PrototypeHead(keras.layers.Layer):
         self._awaiting_weights = bool(getattr(self.kernel_initializer, "pending", 0))
 
     def load_own_variables(self, store) -> None:
+        saving.guarded_load(self, store, lambda: self._load_kernel(store))
+
+    def _load_kernel(self, store) -> None:
+        if self._saved_sha256 is not None and "0" in store:
+            found = saving.exact_fingerprint(np.asarray(store["0"]))
+            if found != self._saved_sha256:
+                raise ValueError(
+                    f"Cannot load PrototypeHead {self.name!r}: its kernel (the "
+                    "prototypes, entry `0` of its weights) has sha256 "
+                    f"{found[:12]}..., but its config records "
+                    f"{self._saved_sha256[:12]}...: the `.keras` file is damaged "
+                    "or was assembled from two models."
+                )
         super().load_own_variables(store)
+        self._saved_sha256 = None
         self._awaiting_weights = False
+
+    def _kernel_sha256(self) -> str | None:
+        if not self.built or self._awaiting_weights:
+            return self._saved_sha256
+        return saving.exact_fingerprint(ops.convert_to_numpy(self.kernel))
 
     def call(self, inputs):
         if self._awaiting_weights:
@@ -307,6 +345,7 @@ class PrototypeHead(keras.layers.Layer):
                 "epsilon": self.epsilon,
                 "top_k": self.top_k,
                 "chunk_size": self.chunk_size,
+                "kernel_sha256": self._kernel_sha256(),
             }
         )
         return config

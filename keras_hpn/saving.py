@@ -8,7 +8,9 @@ every metric), so there a config holds only a reference, `{"sha256": ...,
 "shape": [K, D]}`, and the matrix itself is stored once, as float64 in the
 weights file of the `.keras` archive, by the loss (`save_own_variables`) or
 by a `PrototypeHead` (its kernel). No pickle is involved, and loading works
-in `safe_mode`.
+in `safe_mode`. A damaged file (a stored matrix that is missing or does
+not match its reference) is refused by `load_model` with a `ValueError`
+naming the object and the entry.
 
 Objects resolve a reference through an in-process registry filled by every
 object that holds the matrix (construction, `load_own_variables`), so a
@@ -52,6 +54,18 @@ def fingerprint(array: np.ndarray) -> str:
     array = np.ascontiguousarray(array, dtype=np.float64)
     digest = hashlib.sha256(repr(array.shape).encode())
     digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def exact_fingerprint(array: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and bytes, in its own dtype.
+
+    For a kernel as stored (float32, bfloat16, ...): exact with no float64
+    copy, so hashing a 100,000 x 256 float32 kernel reads 102 MB, not 205.
+    """
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.dtype.name} {array.shape}".encode())
+    digest.update(array.reshape(-1).view(np.uint8))  # bfloat16 has no buffer format
     return digest.hexdigest()
 
 
@@ -144,7 +158,8 @@ def resolve(value, name: str):
             f"sha256 {value.sha256[:12]}...) are stored in the weights of the "
             "`.keras` file it came from, not in its config. Load the whole model "
             "with `keras.saving.load_model(path)` (after `import keras_hpn`), or "
-            "pass the prototypes themselves."
+            "pass the prototypes themselves. If it came from `load_model`, the "
+            "file is damaged: nothing in it holds prototypes of this sha256."
         )
     return found
 
@@ -159,6 +174,9 @@ class StoredPrototypes:
 
     def __set_name__(self, owner, name: str) -> None:
         self.name, self.slot = name, f"_{name}"
+        # Set when the value came from a config reference: the weights file
+        # must then hold the matrix (see `load_arrays`).
+        self.referenced = f"_{name}_referenced"
 
     def __get__(self, instance, owner=None):
         if instance is None:
@@ -166,11 +184,13 @@ class StoredPrototypes:
         return resolve(instance.__dict__[self.slot], self.name)
 
     def __set__(self, instance, value) -> None:
-        if isinstance(value, dict):
+        referenced = isinstance(value, dict)
+        if referenced:
             value = from_config(value, self.name)
         elif value is not None and not isinstance(value, Reference):
             value = shared(check_prototypes(value, self.name))
         instance.__dict__[self.slot] = value
+        instance.__dict__[self.referenced] = referenced
 
     def raw(self, instance):
         """The array or the unresolved `Reference`, without raising."""
@@ -209,28 +229,74 @@ def save_arrays(owner, store, names: tuple[str, ...]) -> None:
 def load_arrays(owner, store, names: tuple[str, ...]) -> None:
     """Reads prototype attributes from `store`: adopts or checks them.
 
-    A pending reference adopts the stored matrix after checking its
-    fingerprint; a known matrix must equal the stored one (weights trained
-    with other large prototypes are refused; small ones are not in the
-    weights file, only in the config).
+    A reference from the config adopts the stored matrix after checking its
+    fingerprint, and must find it: a missing or different matrix means a
+    damaged file, refused with a `ValueError` naming the object and the
+    entry. A known matrix must equal the stored one (weights trained with
+    other large prototypes are refused; small ones are not in the weights
+    file, only in the config). See `guarded_load` for how the refusal
+    survives Keras' later visits.
     """
+    guarded_load(owner, store, lambda: _load_arrays(owner, store, names))
+
+
+def guarded_load(owner, store, load) -> None:
+    """Runs `load()` for `owner.load_own_variables(store)`, keeping its failure.
+
+    Keras visits an object under each attribute path that holds it (a loss
+    under `loss/` and `_compile_loss/`, a layer under `layers/` and
+    `_operations_by_depth/`). After a failed visit it visits again, and a
+    visit that does not raise erases the recorded failure; the later paths
+    hold an empty store. So an empty visit after a failure raises the same
+    error again, and a successful load forgets it.
+    """
+    failed = owner.__dict__.get("_keras_hpn_load_error")
+    if failed is not None and len(store.keys()) == 0:
+        raise failed
+    try:
+        load()
+    except Exception as error:
+        owner.__dict__["_keras_hpn_load_error"] = error
+        raise
+    owner.__dict__.pop("_keras_hpn_load_error", None)
+
+
+def describe(owner) -> str:
+    """`ClassName 'name'`, to name an object in a loading error."""
+    name = getattr(owner, "name", None)
+    return type(owner).__name__ + ("" if name is None else f" {name!r}")
+
+
+def _load_arrays(owner, store, names: tuple[str, ...]) -> None:
     for name in names:
-        if name not in store:
-            # Keras visits an object again under other paths when a load
-            # failed, and counts an empty visit as success: keep the failure.
-            failed = owner.__dict__.get("_prototype_load_error")
-            if failed is not None:
-                raise failed
-            continue
-        stored = np.asarray(store[name], dtype=np.float64)
         descriptor = _find(type(owner), name)
         current = descriptor.raw(owner)
-        if isinstance(current, Reference):
-            if fingerprint(stored) != current.sha256:
+        referenced = owner.__dict__.get(descriptor.referenced, False)
+        if name not in store:
+            if isinstance(current, Reference) or referenced:
+                sha = (
+                    current.sha256
+                    if isinstance(current, Reference)
+                    else register(current)
+                )
                 raise ValueError(
-                    f"The `{name}` in the weights file do not match the reference "
-                    f"in the config (sha256 {current.sha256[:12]}...): the file is "
-                    "damaged or was assembled from two models."
+                    f"Cannot load {describe(owner)}: its config references "
+                    f"`{name}` ({current.shape[0]} x {current.shape[1]}, "
+                    f"sha256 {sha[:12]}...) stored in the weights "
+                    f"file, but the weights file holds no entry `{name}` for it. "
+                    "The `.keras` file is damaged or was assembled from two models."
+                )
+            continue
+        stored = np.asarray(store[name], dtype=np.float64)
+        if isinstance(current, Reference):
+            found = fingerprint(stored)
+            if found != current.sha256:
+                raise ValueError(
+                    f"Cannot load {describe(owner)}: the entry `{name}` of the "
+                    f"weights file (shape {stored.shape}, sha256 {found[:12]}...) "
+                    f"does not match the reference in its config (shape "
+                    f"{current.shape}, sha256 {current.sha256[:12]}...). The "
+                    "`.keras` file is damaged or was assembled from two models."
                 )
             # Checked rows are unit already, so the fingerprint just taken
             # is theirs: no second hash of the matrix.
@@ -238,13 +304,13 @@ def load_arrays(owner, store, names: tuple[str, ...]) -> None:
                 check_prototypes(stored, name), current.sha256
             )
         elif current is not None and not np.array_equal(current, stored):
-            owner.__dict__["_prototype_load_error"] = ValueError(
-                f"The weights file holds other `{name}` than this object: the "
-                "weights were saved with different prototypes. Build the object "
-                "with the saved ones, or load the whole model with "
-                "`keras.saving.load_model`."
+            raise ValueError(
+                f"Cannot load {describe(owner)}: the entry `{name}` of the weights "
+                f"file holds other prototypes than the object. Either the weights "
+                "were saved with different prototypes (build the object with the "
+                "saved ones, or load the whole model with "
+                "`keras.saving.load_model`), or the file is damaged."
             )
-            raise owner.__dict__["_prototype_load_error"]
 
 
 def _find(cls, name: str) -> StoredPrototypes:

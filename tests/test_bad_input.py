@@ -511,6 +511,13 @@ CASES = [
         ValueError,
         "too close together",
     ),
+    # Saving: a damaged `.keras` file is refused (more in tests/test_saving.py).
+    (
+        "PrototypeHead kernel_sha256 that is no SHA-256",
+        lambda: layers.PrototypeHead(3, kernel_sha256="abc"),
+        ValueError,
+        "kernel_sha256='abc'",
+    ),
 ]
 
 

@@ -192,3 +192,237 @@ def test_weights_trained_with_other_prototypes_are_refused(tmp_path):
 def test_a_tampered_reference_is_refused():
     with pytest.raises(ValueError, match="reference"):
         keras_hpn.losses.PrototypeCosineLoss({"sha256": "abc"})
+
+
+# Damaged `.keras` files. A small matrix (20 x 8) goes by reference once
+# the inline threshold is lowered, so every way of damaging it is cheap.
+SMALL = (20, 8)
+LOSS_ENTRY = "loss/prototype_cosine_loss/vars/prototypes"
+HEAD_ENTRY = "layers/prototype_head/vars/0"
+
+
+def damaged(path, out, weights=None, config=None):
+    """Copies the `.keras` zip `path` to `out`, with `weights(h5_file)` and
+    `config(config_dict)` applied to its weights and its config."""
+    import h5py
+
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    if weights is not None:
+        h5_path = out.with_suffix(".h5")
+        h5_path.write_bytes(members["model.weights.h5"])
+        with h5py.File(h5_path, "r+") as h5:
+            weights(h5)
+        members["model.weights.h5"] = h5_path.read_bytes()
+    if config is not None:
+        data = json.loads(members["config.json"])
+        config(data)
+        members["config.json"] = json.dumps(data).encode()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out
+
+
+def edit(entry, change):
+    """A `weights` edit: `change(array)` applied to a copy of dataset `entry`."""
+
+    def apply(h5):
+        array = np.array(h5[entry])
+        change(array)
+        h5[entry][...] = array
+
+    return apply
+
+
+def swap_rows(array):
+    array[[0, 1]] = array[[1, 0]]
+
+
+def swap_columns(array):
+    array[:, [0, 1]] = array[:, [1, 0]]
+
+
+def set_nan(array):
+    array[0, 0] = np.nan
+
+
+def scale_column(array):
+    array[:, 3] *= 2.0
+
+
+def change_value(array):
+    array[0, 0] += 1e-3
+
+
+def loss_sha(data, sha="0" * 64):
+    data["compile_config"]["loss"][0]["config"]["prototypes"]["sha256"] = sha
+
+
+LOSS_DAMAGE = {
+    "loss prototype value": (edit(LOSS_ENTRY, change_value), None),
+    "loss prototype rows swapped": (edit(LOSS_ENTRY, swap_rows), None),
+    "loss prototypes deleted": (lambda h5: h5.__delitem__(LOSS_ENTRY), None),
+    "loss sha256 edited": (None, loss_sha),
+}
+HEAD_DAMAGE = {
+    "head columns swapped": edit(HEAD_ENTRY, swap_columns),
+    "head NaN": edit(HEAD_ENTRY, set_nan),
+    "head column scaled": edit(HEAD_ENTRY, scale_column),
+}
+
+
+def fresh_registry(monkeypatch):
+    """What a new process knows: no registered prototypes."""
+    import weakref
+
+    monkeypatch.setattr(saving, "_REGISTRY", weakref.WeakValueDictionary())
+    monkeypatch.setattr(saving, "_FINGERPRINTS", {})
+
+
+def saved_classifier(tmp_path, monkeypatch, by_reference):
+    if by_reference:
+        monkeypatch.setattr(saving, "INLINE_VALUES", 100)  # 20 x 8 = 160 numbers
+    protos = unit_rows(*SMALL, seed=3)
+    model = classifier(protos)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    stored = '"sha256"' in config_json(path)  # a reference, not kernel_sha256
+    assert stored == by_reference
+    return model, path
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["fresh", "same-process"])
+@pytest.mark.parametrize("damage", [None, *LOSS_DAMAGE], ids=str)
+def test_damaged_loss_prototypes_are_refused_at_load(
+    tmp_path, monkeypatch, damage, fresh
+):
+    model, path = saved_classifier(tmp_path, monkeypatch, by_reference=True)
+    if damage is not None:
+        weights, config = LOSS_DAMAGE[damage]
+        path = damaged(path, tmp_path / "damaged.keras", weights, config)
+    if fresh:
+        fresh_registry(monkeypatch)
+    if damage is None:  # the control: an intact file loads and predicts the same
+        restored = keras.saving.load_model(path)
+        x = np.random.default_rng(2).standard_normal((4, 8)).astype("float32")
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(restored(x)[1]),
+            keras.ops.convert_to_numpy(model(x)[1]),
+        )
+        np.testing.assert_array_equal(
+            restored.loss[0].prototypes, model.loss[0].prototypes
+        )
+        return
+    with pytest.raises(ValueError) as raised:
+        keras.saving.load_model(path)
+    message = str(raised.value)
+    assert "Cannot load PrototypeCosineLoss 'prototype_cosine_loss'" in message
+    assert "`prototypes`" in message
+
+
+@pytest.mark.parametrize("by_reference", [True, False], ids=["reference", "inline"])
+@pytest.mark.parametrize("damage", list(HEAD_DAMAGE))
+def test_damaged_head_kernel_is_refused_at_load(
+    tmp_path, monkeypatch, damage, by_reference
+):
+    _, path = saved_classifier(tmp_path, monkeypatch, by_reference)
+    path = damaged(path, tmp_path / "damaged.keras", HEAD_DAMAGE[damage])
+    fresh_registry(monkeypatch)
+    with pytest.raises(ValueError) as raised:
+        keras.saving.load_model(path)
+    message = str(raised.value)
+    assert "Cannot load PrototypeHead 'head'" in message
+    assert "entry `0`" in message
+
+
+def test_a_failed_load_is_not_forgotten_on_an_empty_visit():
+    """Keras visits a failed object again with an empty store (see
+    `saving.guarded_load`): that visit must raise the same error."""
+    protos = unit_rows(*BIG)
+    config = keras_hpn.losses.PrototypeCosineLoss(protos).get_config()
+    config["prototypes"]["sha256"] = "f" * 64  # a reference nothing matches
+    loss = keras_hpn.losses.PrototypeCosineLoss.from_config(config)
+    with pytest.raises(ValueError, match="does not match") as first:
+        loss.load_own_variables({"prototypes": protos})
+    with pytest.raises(ValueError) as again:
+        loss.load_own_variables({})
+    assert again.value is first.value
+
+
+def test_head_config_records_the_sha256_of_its_kernel():
+    protos = unit_rows(*SMALL)
+    head = keras_hpn.layers.PrototypeHead(
+        SMALL[0],
+        kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos),
+    )
+    assert head.get_config()["kernel_sha256"] is None  # not built: no kernel yet
+    head.build((None, SMALL[1]))
+    kernel = protos.T.astype("float32")
+    assert head.get_config()["kernel_sha256"] == saving.exact_fingerprint(kernel)
+    revived = keras_hpn.layers.PrototypeHead.from_config(head.get_config())
+    revived.build((None, SMALL[1]))
+    revived.load_own_variables({"0": kernel})  # the same kernel: accepted
+    bad = keras_hpn.layers.PrototypeHead.from_config(head.get_config())
+    bad.build((None, SMALL[1]))
+    with pytest.raises(ValueError, match="Cannot load PrototypeHead"):
+        bad.load_own_variables({"0": kernel[:, ::-1]})
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "mixed_bfloat16", "float64"])
+def test_head_kernel_fingerprint_is_exact_in_every_dtype(tmp_path, dtype):
+    """An intact head loads in every kernel dtype: its check is exact."""
+    protos = keras_hpn.prototypes.hyperspherical(12, 4, seed=0)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras_hpn.layers.PrototypeHead(
+                12,
+                kernel_initializer=keras_hpn.initializers.PrototypeInitializer(protos),
+                dtype=dtype,
+            ),
+        ]
+    )
+    model.save(tmp_path / "head.keras")
+    restored = keras.saving.load_model(tmp_path / "head.keras").layers[-1]
+    head = model.layers[-1]
+    assert restored.get_config()["kernel_sha256"] == head.get_config()["kernel_sha256"]
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored.kernel),
+        keras.ops.convert_to_numpy(head.kernel),
+    )
+
+
+def test_loading_without_import_names_the_missing_class(tmp_path):
+    """What docs/guide.md tells users to look for: Keras' own message."""
+    model = keras.Sequential(
+        [keras.Input((4,)), keras_hpn.layers.L2NormalizedProjection(3)]
+    )
+    path = tmp_path / "model.keras"
+    model.save(path)
+    out = run_fresh(
+        f"""
+        import keras
+        try:
+            keras.saving.load_model({str(path)!r})
+        except TypeError as error:
+            print("Could not locate class 'L2NormalizedProjection'" in str(error))
+        """
+    )
+    assert out == "True"
+
+
+def test_multitask_loss_without_its_stored_prototypes_is_refused(monkeypatch):
+    monkeypatch.setattr(saving, "INLINE_VALUES", 100)
+    protos, _ = keras_hpn.prototypes.multitask(30, 8, seed=0)  # 240 numbers
+    config = keras_hpn.losses.MultiTaskLoss(protos, 0.0, 1.0).get_config()
+    fresh_registry(monkeypatch)
+    loss = keras_hpn.losses.MultiTaskLoss.from_config(config)
+    with pytest.raises(ValueError) as raised:
+        loss.load_own_variables({})  # the entry `class_prototypes` deleted
+    message = str(raised.value)
+    assert "Cannot load MultiTaskLoss 'multitask_loss'" in message
+    assert "no entry `class_prototypes`" in message
+    intact = keras_hpn.losses.MultiTaskLoss.from_config(config)
+    intact.load_own_variables({"class_prototypes": protos})
+    np.testing.assert_array_equal(intact.class_prototypes, protos)

@@ -4,6 +4,7 @@ import urllib.error
 
 import pytest
 
+import keras_hpn
 from keras_hpn import cli
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
