@@ -15,17 +15,23 @@ from keras import ops
 from keras_hpn import saving
 from keras_hpn.numerics import (
     as_float32,
-    check_concrete_labels,
     check_concrete_targets,
     check_width,
     class_labels,
     constant,
     cosine_with,
     keep_tensor,
+    label_validity,
     masked,
+    numeric_targets,
     per_example,
     regression_targets,
+    report_invalid,
 )
+
+from keras_hpn.numerics import InvalidLabelWarning  # noqa: E402,F401 (public here)
+
+MODES = ("warn", "raise", "ignore")
 from keras_hpn.prototypes.validation import (
     check_column,
     check_range,
@@ -183,29 +189,106 @@ def _scaled(targets, lower: float, upper: float, clip: bool):
 
 
 class _CheckedLoss(keras.losses.Loss):
-    """A loss that checks the values of its targets on its first eager call.
+    """A loss that reports invalid targets on every call, then masks them.
 
-    Compiled steps cannot raise on values, so there an invalid target only
-    loses its loss and gradient (see `keras_hpn.numerics`). On the first call
-    whose values are concrete (PyTorch's eager `fit`, `run_eagerly=True`, a
-    direct call) the targets are checked once, so that a wrongly encoded
-    dataset fails at once with the values named, without a host
-    synchronisation in every later step.
+    Before Keras casts `y_true` to the loss dtype (float32, where a large
+    label could round onto a class id), the labels are checked exactly,
+    reported as `invalid_labels` / `invalid_targets` say (see
+    `keras_hpn.numerics.report_invalid`: eager calls check on the host,
+    compiled JAX and TensorFlow steps call back only from a batch holding an
+    invalid value), and invalid labels are replaced by -1, which stays
+    invalid. The first eager call also warns about regression targets
+    outside `[lower, upper]`.
     """
 
-    _checked = False
+    _range_checked = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if not self._checked:
-            self._checked = self._check_values(
-                ops.convert_to_tensor(y_true),
-                as_float32(y_pred),
-                sample_weight,
-            )
+        y_true = self._checked_targets(y_true, as_float32(y_pred), sample_weight)
         return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+    def _checked_targets(self, y_true, y_pred, sample_weight):
         raise NotImplementedError
+
+    def _check_labels(self, y_true, y_pred, sample_weight, column, num_classes):
+        """Reports invalid labels; returns `y_true` with them set to -1."""
+        labels = per_example(
+            y_true,
+            y_pred,
+            column,
+            what="integer class ids",
+            argument="label_column",
+            num_classes=num_classes,
+        )
+        valid = label_validity(labels, num_classes)
+        name = self.name
+
+        def describe(count, total, example):
+            return (
+                f"{name}: {count} of {total} labels in a batch are not class ids "
+                f"in [0, {num_classes}), e.g. {example!r}; they get no loss "
+                f"(masked). Use label ids 0..{num_classes - 1} (give an unknown "
+                "label `sample_weight=0` to leave it out); pass "
+                "`invalid_labels='raise'` to stop, 'ignore' to silence this."
+            )
+
+        report_invalid(
+            ops.logical_not(valid),
+            labels,
+            self.invalid_labels,
+            describe,
+            self,
+            sample_weight,
+        )
+        if column is None:
+            if len(y_true.shape) > len(valid.shape):
+                valid = ops.expand_dims(valid, -1)
+            return ops.where(valid, y_true, ops.full_like(y_true, -1))
+        width = y_true.shape[-1]
+        mark = ops.logical_and(
+            ops.expand_dims(ops.logical_not(valid), -1),
+            ops.expand_dims(ops.arange(width) == column, 0),
+        )
+        return ops.where(mark, ops.full_like(y_true, -1), y_true)
+
+    def _check_targets(self, y_true, y_pred, sample_weight, column):
+        """Reports NaN or infinite targets; warns once on targets out of range."""
+        targets = as_float32(
+            per_example(
+                y_true,
+                y_pred,
+                column,
+                what="regression targets",
+                argument="target_column",
+            )
+        )
+        name = self.name
+
+        def describe(count, total, example):
+            return (
+                f"{name}: {count} of {total} regression targets in a batch are "
+                f"NaN or infinite, e.g. {example!r}; they get no loss (masked). "
+                "Give an unknown target `sample_weight=0` to leave it out; pass "
+                "`invalid_targets='raise'` to stop, 'ignore' to silence this."
+            )
+
+        report_invalid(
+            ops.logical_not(ops.isfinite(targets)),
+            targets,
+            self.invalid_targets,
+            describe,
+            self,
+            sample_weight,
+        )
+        if not self._range_checked:
+            self._range_checked = check_concrete_targets(
+                targets,
+                sample_weight,
+                self.lower,
+                self.upper,
+                self.clip_targets,
+                self.name,
+            )
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
@@ -265,6 +348,7 @@ class PrototypeCosineLoss(_CheckedLoss):
         self,
         prototypes,
         label_column: int | None = None,
+        invalid_labels: str = "warn",
         reduction="sum_over_batch_size",
         name: str = "prototype_cosine_loss",
         dtype=None,
@@ -273,6 +357,7 @@ class PrototypeCosineLoss(_CheckedLoss):
         self.prototypes = prototypes
         _check_class_shape(saving.shape_of(self, "prototypes"), "prototypes")
         self.label_column = check_column(label_column, "label_column")
+        self.invalid_labels = _check_mode(invalid_labels, "invalid_labels")
         self._keep_tensors()
 
     def call(self, y_true, y_pred):
@@ -289,17 +374,12 @@ class PrototypeCosineLoss(_CheckedLoss):
         if not saving.pending(self, "prototypes"):
             keep_tensor(self.prototypes)
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
-        labels = per_example(
-            y_true,
-            y_pred,
-            self.label_column,
-            what="integer class ids",
-            argument="label_column",
-            num_classes=self.prototypes.shape[0],
+    def _checked_targets(self, y_true, y_pred, sample_weight):
+        y_true = ops.convert_to_tensor(
+            numeric_targets(y_true, "integer class ids", labels=True)
         )
-        return check_concrete_labels(
-            labels, sample_weight, self.prototypes.shape[0], self.name
+        return self._check_labels(
+            y_true, y_pred, sample_weight, self.label_column, self.prototypes.shape[0]
         )
 
     def get_config(self) -> dict:
@@ -308,6 +388,7 @@ class PrototypeCosineLoss(_CheckedLoss):
             {
                 "prototypes": saving.config_of(self, "prototypes"),
                 "label_column": self.label_column,
+                "invalid_labels": self.invalid_labels,
             }
         )
         return config
@@ -366,6 +447,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         upper_prototype=None,
         target_column: int | None = None,
         clip_targets: bool = False,
+        invalid_targets: str = "warn",
         reduction="sum_over_batch_size",
         name: str = "hyperspherical_regression_loss",
         dtype=None,
@@ -379,6 +461,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         )
         self.target_column = check_column(target_column, "target_column")
         self.clip_targets = _check_flag(clip_targets, "clip_targets")
+        self.invalid_targets = _check_mode(invalid_targets, "invalid_targets")
 
     @classmethod
     def from_targets(cls, targets, **kwargs) -> HypersphericalRegressionLoss:
@@ -418,17 +501,10 @@ class HypersphericalRegressionLoss(_CheckedLoss):
             self.clip_targets,
         )
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
-        targets = per_example(
-            y_true,
-            y_pred,
-            self.target_column,
-            what="regression targets",
-            argument="target_column",
-        )
-        return check_concrete_targets(
-            targets, sample_weight, self.lower, self.upper, self.clip_targets, self.name
-        )
+    def _checked_targets(self, y_true, y_pred, sample_weight):
+        y_true = ops.convert_to_tensor(numeric_targets(y_true, "regression targets"))
+        self._check_targets(y_true, y_pred, sample_weight, self.target_column)
+        return y_true
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -441,6 +517,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
                 else self.upper_prototype.tolist(),
                 "target_column": self.target_column,
                 "clip_targets": self.clip_targets,
+                "invalid_targets": self.invalid_targets,
             }
         )
         return config
@@ -515,6 +592,8 @@ class MultiTaskLoss(_CheckedLoss):
         weight: float = 0.5,
         regression_axis=None,
         clip_targets: bool = False,
+        invalid_labels: str = "warn",
+        invalid_targets: str = "warn",
         reduction="sum_over_batch_size",
         name: str = "multitask_loss",
         dtype=None,
@@ -538,6 +617,8 @@ class MultiTaskLoss(_CheckedLoss):
             self._check_orthogonal()
             keep_tensor(self.class_prototypes)
         self.clip_targets = _check_flag(clip_targets, "clip_targets")
+        self.invalid_labels = _check_mode(invalid_labels, "invalid_labels")
+        self.invalid_targets = _check_mode(invalid_targets, "invalid_targets")
 
     def _check_orthogonal(self) -> None:
         overlap = np.abs(self.class_prototypes @ self.regression_axis).max()
@@ -569,24 +650,13 @@ class MultiTaskLoss(_CheckedLoss):
             self.clip_targets,
         )
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+    def _checked_targets(self, y_true, y_pred, sample_weight):
+        y_true = numeric_targets(y_true, "class ids and regression targets")
+        y_true = ops.convert_to_tensor(y_true)
         _check_two_columns(y_true, y_pred)
-        num_classes = self.class_prototypes.shape[0]
-        labels = per_example(
-            y_true,
-            y_pred,
-            0,
-            what="integer class ids",
-            argument="label_column",
-            num_classes=num_classes,
-        )
-        targets = per_example(
-            y_true, y_pred, 1, what="regression targets", argument="target_column"
-        )
-        return check_concrete_labels(
-            labels, sample_weight, num_classes, self.name
-        ) and check_concrete_targets(
-            targets, sample_weight, self.lower, self.upper, self.clip_targets, self.name
+        self._check_targets(y_true, y_pred, sample_weight, 1)
+        return self._check_labels(
+            y_true, y_pred, sample_weight, 0, self.class_prototypes.shape[0]
         )
 
     def get_config(self) -> dict:
@@ -599,6 +669,8 @@ class MultiTaskLoss(_CheckedLoss):
                 "weight": self.weight,
                 "regression_axis": self.regression_axis.tolist(),
                 "clip_targets": self.clip_targets,
+                "invalid_labels": self.invalid_labels,
+                "invalid_targets": self.invalid_targets,
             }
         )
         return config
@@ -628,3 +700,12 @@ def _check_flag(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
     return bool(value)
+
+
+def _check_mode(value, name: str) -> str:
+    if value not in MODES:
+        raise ValueError(
+            f"`{name}` must be one of {MODES}: what the loss does on a batch "
+            f"holding invalid values (all are masked). Received: {name}={value!r}"
+        )
+    return value
