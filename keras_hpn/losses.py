@@ -14,6 +14,7 @@ from keras import ops
 
 from keras_hpn import saving
 from keras_hpn.numerics import (
+    InvalidLabelWarning,  # noqa: F401 - public as keras_hpn.losses.InvalidLabelWarning
     as_float32,
     check_concrete_targets,
     check_width,
@@ -28,10 +29,6 @@ from keras_hpn.numerics import (
     regression_targets,
     report_invalid,
 )
-
-from keras_hpn.numerics import InvalidLabelWarning  # noqa: E402,F401 (public here)
-
-MODES = ("warn", "raise", "ignore")
 from keras_hpn.prototypes.validation import (
     check_column,
     check_range,
@@ -39,6 +36,9 @@ from keras_hpn.prototypes.validation import (
     check_weight,
     default_axis,
 )
+
+# What a loss does on a batch holding invalid labels or targets.
+MODES = ("warn", "raise", "ignore")
 
 
 def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):

@@ -278,8 +278,8 @@ def label_validity(values, num_classes: int):
 def numeric_targets(y_true, what: str, labels: bool = False):
     """`y_true` ready for conversion, or a `ValueError` for strings and dicts.
 
-    With `labels`, numpy integer arrays are clipped to the int32 range, which keeps labels
-    beyond it invalid: JAX without x64 would wrap them (2**32 + 3 to 3).
+    With `labels`, numpy integer arrays are clipped to the int32 range, which
+    keeps labels beyond it invalid: JAX without x64 would wrap them (2**32 + 3 to 3).
     """
     if isinstance(y_true, dict):
         raise ValueError(
