@@ -309,13 +309,16 @@ class PrototypeCosineLoss(_CheckedLoss):
     Invalid labels: a label that is not an integer in `[0, num_classes)`
     (negative, too large, fractional or NaN) contributes no loss and no
     gradient, so it can never turn the weights into NaN, also inside a
-    compiled step where nothing can raise. It is not silent:
-    `metrics.PrototypeAccuracy` scores it as wrong and
-    `metrics.InvalidLabels` counts it. The first call whose labels are
-    concrete (eager execution, e.g. `fit` on PyTorch, or a direct call)
-    checks them and raises a `ValueError` naming the bad values. To leave an
+    compiled step. It is not silent: by default (`invalid_labels="warn"`)
+    the first batch holding one issues an `InvalidLabelWarning` naming how
+    many labels of the batch were invalid and one of them, on every backend
+    and inside compiled steps too (a host callback runs only for such a
+    batch; see `keras_hpn.numerics`); `"raise"` stops with a `ValueError`
+    (wrapped by the backend in a compiled step). `metrics.PrototypeAccuracy`
+    scores it as wrong and `metrics.InvalidLabels` counts it. Labels are
+    compared exactly, so a large label never aliases a class id. To leave an
     example out on purpose, give it `sample_weight=0`: it then contributes
-    exactly nothing, whatever its label.
+    exactly nothing, whatever its label, and is not reported.
 
     Args:
         prototypes: array of shape `(num_classes, dims)`, e.g. from
@@ -324,6 +327,9 @@ class PrototypeCosineLoss(_CheckedLoss):
             constants, never trained.
         label_column: if given, the class ids are `y_true[..., label_column]`
             (for a `y_true` that also carries other targets).
+        invalid_labels: `"warn"` (once per loss object), `"raise"` or
+            `"ignore"`: what a batch holding invalid labels does (they are
+            masked in every case).
         reduction: how Keras reduces the per-example losses (see above).
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
@@ -411,8 +417,9 @@ class HypersphericalRegressionLoss(_CheckedLoss):
     `reduction="sum"`.
 
     Invalid targets: a NaN or infinite target contributes no loss and no
-    gradient (count them with `metrics.InvalidTargets`); the first call with
-    concrete values raises on them instead. Targets outside `[lower, upper]`
+    gradient (count them with `metrics.InvalidTargets`); a batch holding one
+    warns or raises as `invalid_targets` says, as invalid labels do in
+    `PrototypeCosineLoss`. Targets outside `[lower, upper]`
     map beyond the prototypes, which no output can reach: the first concrete
     call warns about them, and `clip_targets=True` clips `r` to `[-1, 1]`.
     `sample_weight=0` leaves an example out exactly.
@@ -426,6 +433,8 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         target_column: if given, the targets are `y_true[..., target_column]`.
         clip_targets: whether targets outside `[lower, upper]` are clipped to
             it (their `r` to `[-1, 1]`).
+        invalid_targets: `"warn"`, `"raise"` or `"ignore"`: what a batch
+            holding NaN or infinite targets does (they are masked anyway).
         reduction: how Keras reduces the per-example losses (see above).
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
@@ -543,7 +552,8 @@ class MultiTaskLoss(_CheckedLoss):
     Invalid values and reduction: as in `PrototypeCosineLoss` and
     `HypersphericalRegressionLoss`, an invalid class id removes the
     classification term of its example and a NaN target the regression term,
-    each with its gradient; the first concrete call raises on them; the loss
+    each with its gradient; a batch holding one warns or raises as
+    `invalid_labels` / `invalid_targets` say; the loss
     averages over the batch where the paper's code sums (its SGD 0.001 for
     OmniArt is `0.001 * batch_size` here).
 
@@ -561,6 +571,8 @@ class MultiTaskLoss(_CheckedLoss):
         weight: `t` in `[0, 1]`, the share of the classification loss.
         regression_axis: unit vector `(dims,)`; `None` means `e_0`.
         clip_targets: whether targets outside `[lower, upper]` are clipped.
+        invalid_labels: `"warn"`, `"raise"` or `"ignore"`, for class ids.
+        invalid_targets: `"warn"`, `"raise"` or `"ignore"`, for targets.
         reduction: how Keras reduces the per-example losses.
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.

@@ -32,6 +32,11 @@ checks, wherever it runs:
   `metrics.InvalidTargets` (use `run_eagerly=True` or `jit_compile=False`
   to have them reported); nothing is dropped without a word.
 
+`"raise"` in a compiled step surfaces as the backend's runtime error with
+the message inside, and `fit` stops. Keras' JAX step donates the model's
+variables to the step, so after such an error the model's arrays are gone:
+rebuild it (or use `"warn"`, or `run_eagerly=True` to raise before the step).
+
 Labels with `sample_weight=0` are left out on purpose and never reported.
 On JAX without x64, `jax.device_put` turns int64 labels into int32 (2**32 + 3
 becomes 3) before any loss sees them in `fit`; numpy labels given directly
