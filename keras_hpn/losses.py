@@ -548,6 +548,11 @@ class MultiTaskLoss(_CheckedLoss):
     `np.stack([labels, targets], axis=1)`); any other shape is refused.
     Track the two tasks with `PrototypeAccuracy(protos, label_column=0)` and
     `RegressionMAE(lower, upper, target_column=1)`.
+    Do not pass Keras' `class_weight` with this loss (or any loss with a
+    `label_column`): Keras reads a `(batch, 2)` `y` as one-hot and weights
+    each row by its argmax, the target column. Give per-class weights as
+    `sample_weight` (`keras_hpn.tuning.class_sample_weight(y[:, 0], cw)`);
+    `HPNHyperModel.fit` does so itself.
 
     Invalid values and reduction: as in `PrototypeCosineLoss` and
     `HypersphericalRegressionLoss`, an invalid class id removes the
