@@ -236,3 +236,19 @@ def test_distributed_custom_step_keeps_weights_finite(digits):
     value = step(x[:64], y, np.ones(64, "float32"))
     assert np.isfinite(float(value))
     assert all_finite(model)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF XLA only")
+def test_tf_xla_step_says_that_only_the_metric_counts(digits, monkeypatch):
+    # No host callback compiles under XLA: the loss says so when traced.
+    from keras_hpn import numerics
+
+    monkeypatch.setattr(numerics, "_XLA_WARNED", [])
+    x, y = digits
+    model = digits_model(
+        keras_hpn.prototypes.hyperspherical(10, 5, seed=0), jit_compile=True
+    )
+    with pytest.warns(keras_hpn.losses.InvalidLabelWarning, match="XLA.*InvalidLabels"):
+        history = model.fit(x, y + 1, epochs=1, batch_size=64, verbose=0)
+    assert history.history["invalid_labels"] == [float(np.sum(y == 9))]
+    assert all_finite(model)
