@@ -364,7 +364,8 @@ def report_invalid(
 
     concrete = _concrete(count)
     if concrete is not None:
-        # Eager: one host copy of the count per call.
+        # Eager (torch fit, run_eagerly, direct calls): one host copy of the
+        # count per call, i.e. a device synchronisation per batch on a GPU.
         handle(concrete, _concrete(total), ops.convert_to_numpy(example))
         return
     backend = keras.backend.backend()
