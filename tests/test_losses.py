@@ -324,6 +324,22 @@ class TestMultiTaskLoss:
         values = per_example(loss, [[1, 0.75], [3, 0.25]], z)
         np.testing.assert_allclose(values, 0.0, atol=1e-6)
 
+    def test_invalid_class_id_warns_and_keeps_the_regression_term(self):
+        side = np.sqrt(0.75)
+        z = np.stack([0.5 * self.axis + side * self.protos[1]] * 2)
+        y = np.array([[1, 0.75], [7, 0.75]])  # class 7 of 4: invalid
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0, weight=0.5)
+        with pytest.warns(InvalidLabelWarning, match=r"1 of 2 labels.*e\.g\. 7"):
+            assert float(loss(y, z)) == pytest.approx(0.0, abs=1e-6)
+        strict = MultiTaskLoss(self.protos, 0.0, 1.0, invalid_targets="raise")
+        with pytest.raises(ValueError, match="1 of 2 regression targets"):
+            strict(np.array([[1, np.nan], [1, 0.75]]), z)
+        config = strict.get_config()
+        assert (config["invalid_labels"], config["invalid_targets"]) == (
+            "warn",
+            "raise",
+        )
+
     def test_is_weighted_sum_of_the_two_losses(self):
         rng = np.random.default_rng(0)
         z = rng.standard_normal((6, 5))
