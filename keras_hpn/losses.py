@@ -14,8 +14,8 @@ from keras import ops
 
 from keras_hpn import saving
 from keras_hpn.numerics import (
+    InvalidLabelWarning,  # noqa: F401 - public as keras_hpn.losses.InvalidLabelWarning
     as_float32,
-    check_concrete_labels,
     check_concrete_targets,
     check_regression_range,
     check_width,
@@ -23,9 +23,12 @@ from keras_hpn.numerics import (
     constant,
     cosine_with,
     keep_tensor,
+    label_validity,
     masked,
+    numeric_targets,
     per_example,
     regression_targets,
+    report_invalid,
 )
 from keras_hpn.utils.validation import (
     check_column,
@@ -33,6 +36,9 @@ from keras_hpn.utils.validation import (
     check_weight,
     default_axis,
 )
+
+# What a loss does on a batch holding invalid labels or targets.
+MODES = ("warn", "raise", "ignore")
 
 
 def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):
@@ -184,29 +190,106 @@ def _scaled(offsets, span: float, clip: bool):
 
 
 class _CheckedLoss(keras.losses.Loss):
-    """A loss that checks the values of its targets on its first eager call.
+    """A loss that reports invalid targets on every call, then masks them.
 
-    Compiled steps cannot raise on values, so there an invalid target only
-    loses its loss and gradient (see `keras_hpn.numerics`). On the first call
-    whose values are concrete (PyTorch's eager `fit`, `run_eagerly=True`, a
-    direct call) the targets are checked once, so that a wrongly encoded
-    dataset fails at once with the values named, without a host
-    synchronisation in every later step.
+    Before Keras casts `y_true` to the loss dtype (float32, where a large
+    label could round onto a class id), the labels are checked exactly,
+    reported as `invalid_labels` / `invalid_targets` say (see
+    `keras_hpn.numerics.report_invalid`: eager calls check on the host,
+    compiled JAX and TensorFlow steps call back only from a batch holding an
+    invalid value), and invalid labels are replaced by -1, which stays
+    invalid. The first eager call also warns about regression targets
+    outside `[lower, upper]`.
     """
 
-    _checked = False
+    _range_checked = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if not self._checked:
-            self._checked = self._check_values(
-                ops.convert_to_tensor(y_true),
-                as_float32(y_pred),
-                sample_weight,
-            )
+        y_true = self._checked_targets(y_true, as_float32(y_pred), sample_weight)
         return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+    def _checked_targets(self, y_true, y_pred, sample_weight):
         raise NotImplementedError
+
+    def _check_labels(self, y_true, y_pred, sample_weight, column, num_classes):
+        """Reports invalid labels; returns `y_true` with them set to -1."""
+        labels = per_example(
+            y_true,
+            y_pred,
+            column,
+            what="integer class ids",
+            argument="label_column",
+            num_classes=num_classes,
+        )
+        valid = label_validity(labels, num_classes)
+        name = self.name
+
+        def describe(count, total, example):
+            return (
+                f"{name}: {count} of {total} labels in a batch are not class ids "
+                f"in [0, {num_classes}), e.g. {example!r}; they get no loss "
+                f"(masked). Use label ids 0..{num_classes - 1} (give an unknown "
+                "label `sample_weight=0` to leave it out); pass "
+                "`invalid_labels='raise'` to stop, 'ignore' to silence this."
+            )
+
+        report_invalid(
+            ops.logical_not(valid),
+            labels,
+            self.invalid_labels,
+            describe,
+            self,
+            sample_weight,
+        )
+        if column is None:
+            if len(y_true.shape) > len(valid.shape):
+                valid = ops.expand_dims(valid, -1)
+            return ops.where(valid, y_true, ops.full_like(y_true, -1))
+        width = y_true.shape[-1]
+        mark = ops.logical_and(
+            ops.expand_dims(ops.logical_not(valid), -1),
+            ops.expand_dims(ops.arange(width) == column, 0),
+        )
+        return ops.where(mark, ops.full_like(y_true, -1), y_true)
+
+    def _check_targets(self, y_true, y_pred, sample_weight, column):
+        """Reports NaN or infinite targets; warns once on targets out of range."""
+        targets = as_float32(
+            per_example(
+                y_true,
+                y_pred,
+                column,
+                what="regression targets",
+                argument="target_column",
+            )
+        )
+        name = self.name
+
+        def describe(count, total, example):
+            return (
+                f"{name}: {count} of {total} regression targets in a batch are "
+                f"NaN or infinite, e.g. {example!r}; they get no loss (masked). "
+                "Give an unknown target `sample_weight=0` to leave it out; pass "
+                "`invalid_targets='raise'` to stop, 'ignore' to silence this."
+            )
+
+        report_invalid(
+            ops.logical_not(ops.isfinite(targets)),
+            targets,
+            self.invalid_targets,
+            describe,
+            self,
+            sample_weight,
+        )
+        if not self._range_checked:
+            self._range_checked = check_concrete_targets(
+                targets,
+                sample_weight,
+                self.lower,
+                self.upper,
+                self.clip_targets,
+                self.name,
+            )
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
@@ -227,13 +310,16 @@ class PrototypeCosineLoss(_CheckedLoss):
     Invalid labels: a label that is not an integer in `[0, num_classes)`
     (negative, too large, fractional or NaN) contributes no loss and no
     gradient, so it can never turn the weights into NaN, also inside a
-    compiled step where nothing can raise. It is not silent:
-    `metrics.PrototypeAccuracy` scores it as wrong and
-    `metrics.InvalidLabels` counts it. The first call whose labels are
-    concrete (eager execution, e.g. `fit` on PyTorch, or a direct call)
-    checks them and raises a `ValueError` naming the bad values. To leave an
+    compiled step. It is not silent: by default (`invalid_labels="warn"`)
+    the first batch holding one issues an `InvalidLabelWarning` naming how
+    many labels of the batch were invalid and one of them, on every backend
+    and inside compiled steps too (a host callback runs only for such a
+    batch; see `keras_hpn.numerics`); `"raise"` stops with a `ValueError`
+    (wrapped by the backend in a compiled step). `metrics.PrototypeAccuracy`
+    scores it as wrong and `metrics.InvalidLabels` counts it. Labels are
+    compared exactly, so a large label never aliases a class id. To leave an
     example out on purpose, give it `sample_weight=0`: it then contributes
-    exactly nothing, whatever its label.
+    exactly nothing, whatever its label, and is not reported.
 
     Args:
         prototypes: array of shape `(num_classes, dims)`, e.g. from
@@ -242,6 +328,9 @@ class PrototypeCosineLoss(_CheckedLoss):
             constants, never trained.
         label_column: if given, the class ids are `y_true[..., label_column]`
             (for a `y_true` that also carries other targets).
+        invalid_labels: `"warn"` (once per loss object), `"raise"` or
+            `"ignore"`: what a batch holding invalid labels does (they are
+            masked in every case).
         reduction: how Keras reduces the per-example losses (see above).
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
@@ -266,6 +355,7 @@ class PrototypeCosineLoss(_CheckedLoss):
         self,
         prototypes,
         label_column: int | None = None,
+        invalid_labels: str = "warn",
         reduction="sum_over_batch_size",
         name: str = "prototype_cosine_loss",
         dtype=None,
@@ -274,6 +364,7 @@ class PrototypeCosineLoss(_CheckedLoss):
         self.prototypes = prototypes
         _check_class_shape(saving.shape_of(self, "prototypes"), "prototypes")
         self.label_column = check_column(label_column, "label_column")
+        self.invalid_labels = _check_mode(invalid_labels, "invalid_labels")
         self._keep_tensors()
 
     def call(self, y_true, y_pred):
@@ -290,17 +381,12 @@ class PrototypeCosineLoss(_CheckedLoss):
         if not saving.pending(self, "prototypes"):
             keep_tensor(self.prototypes)
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
-        labels = per_example(
-            y_true,
-            y_pred,
-            self.label_column,
-            what="integer class ids",
-            argument="label_column",
-            num_classes=self.prototypes.shape[0],
+    def _checked_targets(self, y_true, y_pred, sample_weight):
+        y_true = ops.convert_to_tensor(
+            numeric_targets(y_true, "integer class ids", labels=True)
         )
-        return check_concrete_labels(
-            labels, sample_weight, self.prototypes.shape[0], self.name
+        return self._check_labels(
+            y_true, y_pred, sample_weight, self.label_column, self.prototypes.shape[0]
         )
 
     def get_config(self) -> dict:
@@ -309,6 +395,7 @@ class PrototypeCosineLoss(_CheckedLoss):
             {
                 "prototypes": saving.config_of(self, "prototypes"),
                 "label_column": self.label_column,
+                "invalid_labels": self.invalid_labels,
             }
         )
         return config
@@ -331,8 +418,9 @@ class HypersphericalRegressionLoss(_CheckedLoss):
     `reduction="sum"`.
 
     Invalid targets: a NaN or infinite target contributes no loss and no
-    gradient (count them with `metrics.InvalidTargets`); the first call with
-    concrete values raises on them instead. Targets outside `[lower, upper]`
+    gradient (count them with `metrics.InvalidTargets`); a batch holding one
+    warns or raises as `invalid_targets` says, as invalid labels do in
+    `PrototypeCosineLoss`. Targets outside `[lower, upper]`
     map beyond the prototypes, which no output can reach: the first concrete
     call warns about them, and `clip_targets=True` clips `r` to `[-1, 1]`.
     `sample_weight=0` leaves an example out exactly.
@@ -352,6 +440,8 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         target_column: if given, the targets are `y_true[..., target_column]`.
         clip_targets: whether targets outside `[lower, upper]` are clipped to
             it (their `r` to `[-1, 1]`).
+        invalid_targets: `"warn"`, `"raise"` or `"ignore"`: what a batch
+            holding NaN or infinite targets does (they are masked anyway).
         reduction: how Keras reduces the per-example losses (see above).
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
@@ -373,6 +463,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         upper_prototype=None,
         target_column: int | None = None,
         clip_targets: bool = False,
+        invalid_targets: str = "warn",
         reduction="sum_over_batch_size",
         name: str = "hyperspherical_regression_loss",
         dtype=None,
@@ -386,6 +477,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         )
         self.target_column = check_column(target_column, "target_column")
         self.clip_targets = _check_flag(clip_targets, "clip_targets")
+        self.invalid_targets = _check_mode(invalid_targets, "invalid_targets")
 
     @classmethod
     def from_targets(cls, targets, **kwargs) -> HypersphericalRegressionLoss:
@@ -425,17 +517,10 @@ class HypersphericalRegressionLoss(_CheckedLoss):
             self.clip_targets,
         )
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
-        targets = per_example(
-            y_true,
-            y_pred,
-            self.target_column,
-            what="regression targets",
-            argument="target_column",
-        )
-        return check_concrete_targets(
-            targets, sample_weight, self.lower, self.upper, self.clip_targets, self.name
-        )
+    def _checked_targets(self, y_true, y_pred, sample_weight):
+        y_true = ops.convert_to_tensor(numeric_targets(y_true, "regression targets"))
+        self._check_targets(y_true, y_pred, sample_weight, self.target_column)
+        return y_true
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -448,6 +533,7 @@ class HypersphericalRegressionLoss(_CheckedLoss):
                 else self.upper_prototype.tolist(),
                 "target_column": self.target_column,
                 "clip_targets": self.clip_targets,
+                "invalid_targets": self.invalid_targets,
             }
         )
         return config
@@ -469,11 +555,17 @@ class MultiTaskLoss(_CheckedLoss):
     `np.stack([labels, targets], axis=1)`); any other shape is refused.
     Track the two tasks with `PrototypeAccuracy(protos, label_column=0)` and
     `RegressionMAE(lower, upper, target_column=1)`.
+    Do not pass Keras' `class_weight` with this loss (or any loss with a
+    `label_column`): Keras reads a `(batch, 2)` `y` as one-hot and weights
+    each row by its argmax, the target column. Give per-class weights as
+    `sample_weight` (`keras_hpn.tuning.class_sample_weight(y[:, 0], cw)`);
+    `HPNHyperModel.fit` does so itself.
 
     Invalid values and reduction: as in `PrototypeCosineLoss` and
     `HypersphericalRegressionLoss`, an invalid class id removes the
     classification term of its example and a NaN target the regression term,
-    each with its gradient; the first concrete call raises on them; the loss
+    each with its gradient; a batch holding one warns or raises as
+    `invalid_labels` / `invalid_targets` say; the loss
     averages over the batch where the paper's code sums (its SGD 0.001 for
     OmniArt is `0.001 * batch_size` here).
 
@@ -491,6 +583,8 @@ class MultiTaskLoss(_CheckedLoss):
         weight: `t` in `[0, 1]`, the share of the classification loss.
         regression_axis: unit vector `(dims,)`; `None` means `e_0`.
         clip_targets: whether targets outside `[lower, upper]` are clipped.
+        invalid_labels: `"warn"`, `"raise"` or `"ignore"`, for class ids.
+        invalid_targets: `"warn"`, `"raise"` or `"ignore"`, for targets.
         reduction: how Keras reduces the per-example losses.
         name: name of the loss.
         dtype: dtype of the loss computation; cosines are at least float32.
@@ -522,6 +616,8 @@ class MultiTaskLoss(_CheckedLoss):
         weight: float = 0.5,
         regression_axis=None,
         clip_targets: bool = False,
+        invalid_labels: str = "warn",
+        invalid_targets: str = "warn",
         reduction="sum_over_batch_size",
         name: str = "multitask_loss",
         dtype=None,
@@ -545,6 +641,8 @@ class MultiTaskLoss(_CheckedLoss):
             self._check_orthogonal()
             keep_tensor(self.class_prototypes)
         self.clip_targets = _check_flag(clip_targets, "clip_targets")
+        self.invalid_labels = _check_mode(invalid_labels, "invalid_labels")
+        self.invalid_targets = _check_mode(invalid_targets, "invalid_targets")
 
     def _check_orthogonal(self) -> None:
         overlap = np.abs(self.class_prototypes @ self.regression_axis).max()
@@ -576,24 +674,13 @@ class MultiTaskLoss(_CheckedLoss):
             self.clip_targets,
         )
 
-    def _check_values(self, y_true, y_pred, sample_weight) -> bool:
+    def _checked_targets(self, y_true, y_pred, sample_weight):
+        y_true = numeric_targets(y_true, "class ids and regression targets")
+        y_true = ops.convert_to_tensor(y_true)
         _check_two_columns(y_true, y_pred)
-        num_classes = self.class_prototypes.shape[0]
-        labels = per_example(
-            y_true,
-            y_pred,
-            0,
-            what="integer class ids",
-            argument="label_column",
-            num_classes=num_classes,
-        )
-        targets = per_example(
-            y_true, y_pred, 1, what="regression targets", argument="target_column"
-        )
-        return check_concrete_labels(
-            labels, sample_weight, num_classes, self.name
-        ) and check_concrete_targets(
-            targets, sample_weight, self.lower, self.upper, self.clip_targets, self.name
+        self._check_targets(y_true, y_pred, sample_weight, 1)
+        return self._check_labels(
+            y_true, y_pred, sample_weight, 0, self.class_prototypes.shape[0]
         )
 
     def get_config(self) -> dict:
@@ -606,6 +693,8 @@ class MultiTaskLoss(_CheckedLoss):
                 "weight": self.weight,
                 "regression_axis": self.regression_axis.tolist(),
                 "clip_targets": self.clip_targets,
+                "invalid_labels": self.invalid_labels,
+                "invalid_targets": self.invalid_targets,
             }
         )
         return config
@@ -635,3 +724,12 @@ def _check_flag(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
     return bool(value)
+
+
+def _check_mode(value, name: str) -> str:
+    if value not in MODES:
+        raise ValueError(
+            f"`{name}` must be one of {MODES}: what the loss does on a batch "
+            f"holding invalid values (all are masked). Received: {name}={value!r}"
+        )
+    return value

@@ -198,9 +198,15 @@ class InvalidLabels(keras.metrics.Sum):
 
     A label is invalid when it is not an integer in `[0, num_classes)`:
     negative, too large, fractional or NaN. The losses give such an example
-    no loss and no gradient (a compiled training step cannot raise), so add
-    this metric to see them: it should read 0. Examples with
-    `sample_weight=0` are left out on purpose and are not counted.
+    no loss and no gradient (and warn or raise, see the loss's
+    `invalid_labels`); this metric counts them per epoch: it should read 0.
+    Labels are compared exactly, so a large label never aliases a class id.
+
+    Each invalid row counts 1, whatever its weight; a row with
+    `sample_weight=0` (left out on purpose) is not counted, *when the metric
+    receives `sample_weight`*: Keras passes it only to the metrics compiled
+    in `weighted_metrics=`, so compile this metric there. In `metrics=` it
+    never sees the weights and counts every invalid label.
 
     Args:
         num_classes: the number of classes `K`, at least 2.
@@ -232,8 +238,7 @@ class InvalidLabels(keras.metrics.Sum):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
         _, valid = class_labels(y_true, y_pred, self.num_classes, self.label_column)
-        invalid = ops.cast(ops.logical_not(valid), self.dtype)
-        return super().update_state(invalid, sample_weight)
+        return super().update_state(_counted(valid, sample_weight, self.dtype))
 
     def get_config(self) -> dict:
         return {
@@ -249,8 +254,10 @@ class InvalidTargets(keras.metrics.Sum):
     """Counts the NaN or infinite regression targets: the examples the loss skipped.
 
     The regression losses give such an example no loss and no gradient, so
-    add this metric to see them: it should read 0. Examples with
-    `sample_weight=0` are not counted.
+    add this metric to see them: it should read 0. Each invalid row counts
+    1; rows with `sample_weight=0` are not counted when the metric receives
+    `sample_weight`, that is when compiled in `weighted_metrics=` (Keras
+    gives `metrics=` no weights).
 
     Args:
         target_column: if given, the targets are `y_true[..., target_column]`.
@@ -279,8 +286,7 @@ class InvalidTargets(keras.metrics.Sum):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = as_float32(y_pred)
         _, valid = regression_targets(y_true, y_pred, self.target_column)
-        invalid = ops.cast(ops.logical_not(valid), self.dtype)
-        return super().update_state(invalid, sample_weight)
+        return super().update_state(_counted(valid, sample_weight, self.dtype))
 
     def get_config(self) -> dict:
         return {
@@ -298,3 +304,14 @@ def _times(weight, sample_weight):
     if len(sample_weight.shape) == len(weight.shape) + 1:
         sample_weight = ops.squeeze(sample_weight, axis=-1)
     return weight * sample_weight
+
+
+def _counted(valid, sample_weight, dtype):
+    """1 for each invalid row whose weight is not 0, else 0."""
+    invalid = ops.logical_not(valid)
+    if sample_weight is not None:
+        weight = ops.convert_to_tensor(sample_weight)
+        if len(weight.shape) == len(invalid.shape) + 1:
+            weight = ops.squeeze(weight, axis=-1)
+        invalid = ops.logical_and(invalid, weight != 0)
+    return ops.cast(invalid, dtype)

@@ -2,19 +2,52 @@
 
 Besides the normalisation, this module decides what a valid target is:
 
-* a class label is valid when it is an integer in `[0, num_classes)`;
+* a class label is valid when it is an integer in `[0, num_classes)`,
+  compared exactly: integer labels as integers (never through float32, where
+  16,777,217 would read 16,777,216), float labels in their own dtype. A
+  label is a class id or it is invalid, never another id;
 * a regression target is valid when it is finite.
 
 Losses give an invalid target no loss and no gradient, so one bad label can
 never turn the weights into NaN; `PrototypeAccuracy` scores it as a wrong
 prediction and `metrics.InvalidLabels` / `metrics.InvalidTargets` count it.
-Where the values are concrete (eager execution), the first call of each loss
-raises instead, naming the values.
+
+Masking alone would be silent, so the losses also report invalid targets
+(`report_invalid`), as their `invalid_labels` / `invalid_targets` argument
+says: `"warn"` (default) issues one `InvalidLabelWarning` per loss object
+naming how many values of the batch were invalid and one of them,
+`"raise"` stops with a `ValueError`, `"ignore"` only masks. Every call
+checks, wherever it runs:
+
+* eager (PyTorch's `fit`, `run_eagerly=True`, direct calls): the count is
+  read on the host, one small device-to-host copy per batch (on a GPU a
+  synchronisation per step, as Keras' own loss logging does);
+* JAX `jit`: `lax.cond(count > 0, jax.debug.callback, ...)`, so the host is
+  reached only from a batch that holds an invalid value; clean batches
+  never leave the device;
+* TensorFlow `tf.function`: `tf.cond(count > 0, tf.py_function, ...)`, the
+  same. Under XLA (`jit_compile=True`, Keras' default on GPU) no host
+  callback compiles, so the loss warns once when it is traced that invalid
+  values there are only masked, counted by `metrics.InvalidLabels` /
+  `metrics.InvalidTargets` (use `run_eagerly=True` or `jit_compile=False`
+  to have them reported); nothing is dropped without a word.
+
+`"raise"` in a compiled step surfaces as the backend's runtime error with
+the message inside, and `fit` stops. Keras' JAX step donates the model's
+variables to the step, so after such an error the model's arrays are gone:
+rebuild it (or use `"warn"`, or `run_eagerly=True` to raise before the step).
+
+Labels with `sample_weight=0` are left out on purpose and never reported.
+On JAX without x64, `jax.device_put` turns int64 labels into int32 (2**32 + 3
+becomes 3) before any loss sees them in `fit`; numpy labels given directly
+to a loss or metric are clipped to the int32 range first, which keeps them
+invalid.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 
 import keras
@@ -217,20 +250,180 @@ def class_labels(y_true, y_pred, num_classes: int, column: int | None = None):
         too large or fractional labels are invalid).
     """
     values = per_example(
-        y_true,
+        numeric_targets(y_true, "integer class ids", labels=True),
         y_pred,
         column,
         what="integer class ids",
         argument="label_column",
         num_classes=num_classes,
     )
-    values = ops.cast(values, "float32")
-    valid = ops.logical_and(
+    valid = label_validity(values, num_classes)
+    labels = ops.cast(ops.where(valid, values, ops.zeros_like(values)), "int32")
+    return labels, valid
+
+
+def label_validity(values, num_classes: int):
+    """True where `values` are integers in `[0, num_classes)`, compared exactly.
+
+    Integer labels are compared as integers in their own dtype and float
+    labels in theirs (float16/bfloat16 in float32): nothing is rounded, so a
+    large label can never alias a valid class id.
+    """
+    values = ops.convert_to_tensor(values)
+    dtype = keras.backend.standardize_dtype(values.dtype)
+    if dtype == "bool" or dtype in ("int8", "int16", "uint8", "uint16"):
+        values = ops.cast(values, "int32")
+    elif dtype in ("float16", "bfloat16"):
+        values = ops.cast(values, "float32")
+    if "int" in keras.backend.standardize_dtype(values.dtype):
+        return ops.logical_and(values >= 0, values < num_classes)
+    return ops.logical_and(
         ops.logical_and(values >= 0.0, values < float(num_classes)),
         ops.floor(values) == values,
     )
-    labels = ops.cast(ops.where(valid, values, ops.zeros_like(values)), "int32")
-    return labels, valid
+
+
+def numeric_targets(y_true, what: str, labels: bool = False):
+    """`y_true` ready for conversion, or a `ValueError` for strings and dicts.
+
+    With `labels`, numpy integer arrays are clipped to the int32 range, which
+    keeps labels beyond it invalid: JAX without x64 would wrap them (2**32 + 3 to 3).
+    """
+    if isinstance(y_true, dict):
+        raise ValueError(
+            f"`y_true` must be an array of {what}, one per example. Received a "
+            f"dict with keys {sorted(map(str, y_true))}: a dict `y` names the "
+            "outputs of a model with several outputs; for one output pass the "
+            "array itself."
+        )
+    if isinstance(y_true, (list, tuple, np.ndarray, np.generic)):
+        array = np.asarray(y_true)
+        if array.dtype.kind in "USOVa":
+            raise ValueError(
+                f"`y_true` must hold {what} (numbers). Received an array of "
+                f"dtype {array.dtype}, e.g. {array.reshape(-1)[:3].tolist()}. "
+                "Map class names to ids first (e.g. `np.unique(y, "
+                "return_inverse=True)[1]`)."
+            )
+        if labels and array.dtype.kind in "iu" and array.size:
+            info = np.iinfo(np.int32)
+            array = np.clip(array, info.min, info.max).astype(np.int32)
+        return array
+    dtype = getattr(y_true, "dtype", None)
+    if dtype is not None and "str" in str(dtype):
+        raise ValueError(
+            f"`y_true` must hold {what} (numbers). Received a tensor of dtype "
+            f"{dtype}. Map class names to ids first."
+        )
+    return y_true
+
+
+class InvalidLabelWarning(UserWarning):
+    """A loss met labels or targets it cannot train on; they get no loss."""
+
+
+def report_invalid(
+    invalid, values, mode: str, describe, owner, sample_weight=None
+) -> None:
+    """Reports the invalid entries of a batch, as `mode` says.
+
+    Args:
+        invalid: boolean tensor, true where a value is invalid.
+        values: the values, same shape (one of them is shown).
+        mode: `"warn"`, `"raise"` or `"ignore"`.
+        describe: `describe(count, total, example)` returns the message.
+        owner: the object that warns once (gets a `_warned` attribute).
+        sample_weight: `None` or weights; entries of weight 0 are left out.
+
+    Eager values are checked on the host; in a compiled JAX or TensorFlow
+    step the host is called back only when the batch holds an invalid value
+    (see the module docstring).
+    """
+    if mode == "ignore":
+        return
+    invalid = ops.convert_to_tensor(invalid)
+    if sample_weight is not None:
+        weight = ops.convert_to_tensor(sample_weight)
+        while len(weight.shape) > len(invalid.shape) and weight.shape[-1] == 1:
+            weight = ops.squeeze(weight, axis=-1)
+        invalid = ops.logical_and(invalid, weight != 0)
+    invalid = ops.reshape(invalid, (-1,))
+    values = ops.reshape(ops.convert_to_tensor(values), (-1,))
+    count = ops.sum(ops.cast(invalid, "int32"))
+    total = ops.size(invalid)
+    example = ops.take(values, ops.argmax(ops.cast(invalid, "int32")), axis=0)
+
+    def handle(count, total, example):
+        count = int(np.asarray(count))
+        if count == 0:
+            return
+        example = np.asarray(example).item()
+        message = describe(count, int(np.asarray(total)), example)
+        if mode == "raise":
+            raise ValueError(message)
+        if not getattr(owner, "_warned", False):
+            owner._warned = True
+            warnings.warn(message, InvalidLabelWarning, stacklevel=2)
+
+    concrete = _concrete(count)
+    if concrete is not None:
+        # Eager (torch fit, run_eagerly, direct calls): one host copy of the
+        # count per call, i.e. a device synchronisation per batch on a GPU.
+        handle(concrete, _concrete(total), ops.convert_to_numpy(example))
+        return
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        jax.lax.cond(
+            count > 0,
+            lambda: jax.debug.callback(handle, count, total, example),
+            lambda: None,
+        )
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        if _in_xla():
+            if not _XLA_WARNED:
+                _XLA_WARNED.append(True)
+                warnings.warn(
+                    f"{getattr(owner, 'name', owner)}: this step is compiled "
+                    "with XLA (`jit_compile=True`), where no host callback "
+                    "compiles: invalid labels or targets are masked (no loss) "
+                    "but not reported. Add `metrics.InvalidLabels` / "
+                    "`metrics.InvalidTargets` to count them, or compile with "
+                    "`jit_compile=False` to have them reported.",
+                    InvalidLabelWarning,
+                    stacklevel=2,
+                )
+            return
+
+        def call_back():
+            tf.py_function(handle, [count, total, example], [])
+            return tf.constant(0)
+
+        tf.cond(count > 0, call_back, lambda: tf.constant(0))
+
+
+# Set once the XLA notice was given: it is per process, not per loss.
+_XLA_WARNED: list = []
+
+
+def _in_xla() -> bool:
+    """Whether TensorFlow is tracing a function compiled with XLA."""
+    from tensorflow.python.framework import ops as tf_ops
+    from tensorflow.python.ops import control_flow_util
+
+    graph = tf_ops.get_default_graph()
+    if control_flow_util.GraphOrParentsInXlaContext(graph):
+        return True
+    while graph is not None:
+        if getattr(graph, "_jit_compile", None) or "XlaMustCompile" in str(
+            getattr(graph, "_function_attributes", "")
+        ):
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
 
 
 def regression_targets(y_true, y_pred, column: int | None = None, lower: float = 0.0):
@@ -256,7 +449,11 @@ def regression_targets(y_true, y_pred, column: int | None = None, lower: float =
     if isinstance(y_true, (list, tuple, np.ndarray, np.generic)):
         y_true, lower = np.asarray(y_true, dtype=np.float64) - lower, 0.0
     values = per_example(
-        y_true, y_pred, column, what="regression targets", argument="target_column"
+        numeric_targets(y_true, "regression targets"),
+        y_pred,
+        column,
+        what="regression targets",
+        argument="target_column",
     )
     if keras.backend.standardize_dtype(values.dtype) == "float64":
         values, lower = values - lower, 0.0
@@ -383,44 +580,12 @@ def has_direction(outputs):
     )
 
 
-def check_concrete_labels(labels, sample_weight, num_classes: int, where: str) -> bool:
-    """Raises if concrete `labels` hold anything but class ids in `[0, K)`.
-
-    Labels whose `sample_weight` is 0 are masked and never refused.
-
-    Args:
-        labels: the labels, one per example (any array-like or tensor).
-        sample_weight: `None` or weights broadcastable to `labels`.
-        num_classes: the number of classes `K`.
-        where: who checks, for the message.
-
-    Returns:
-        `True` if the values were concrete and checked; `False` inside a
-        traced (compiled) function, where nothing can be checked.
-    """
-    values = _concrete(labels)
-    if values is None:
-        return False
-    with np.errstate(invalid="ignore"):
-        bad = ~((values >= 0) & (values < num_classes) & (np.floor(values) == values))
-    bad &= _weighted(values, sample_weight)
-    if bad.any():
-        shown = np.unique(values[bad])[:10].tolist()
-        raise ValueError(
-            f"{where}: `y_true` must hold integer class ids in [0, {num_classes}) "
-            f"for {num_classes} prototypes. Received {int(bad.sum())} other "
-            f"value(s): {shown}. Give an unknown label `sample_weight=0` to leave "
-            "its example out."
-        )
-    return True
-
-
 def check_concrete_targets(
     targets, sample_weight, lower: float, upper: float, clip: bool, where: str
 ) -> bool:
-    """Raises on NaN or infinite concrete targets; warns on targets out of range.
+    """Warns if concrete finite targets lie outside `[lower, upper]`.
 
-    Targets whose `sample_weight` is 0 are masked and never refused.
+    Targets whose `sample_weight` is 0 are left out.
 
     Args:
         targets: the regression targets, one per example.
@@ -436,22 +601,13 @@ def check_concrete_targets(
     values = _concrete(targets)
     if values is None:
         return False
-    weighted = _weighted(values, sample_weight)
-    bad = ~np.isfinite(values) & weighted
-    if bad.any():
-        raise ValueError(
-            f"{where}: `y_true` must hold finite regression targets. Received "
-            f"{int(bad.sum())} NaN or infinite value(s). Give an unknown target "
-            "`sample_weight=0` to leave its example out."
-        )
+    weighted = _weighted(values, sample_weight) & np.isfinite(values)
     # Targets that reached us as float32 were rounded: a target at `upper`
     # may read just above it, so compare with the rounded bounds too.
     low = min(lower, float(np.float32(lower)))
     high = max(upper, float(np.float32(upper)))
     outside = weighted & ((values < low) | (values > high))
     if outside.any() and not clip:
-        import warnings
-
         warnings.warn(
             f"{where}: {int(outside.sum())} target(s) lie outside [lower, upper] = "
             f"[{lower}, {upper}] (from {values[outside].min()} to "

@@ -138,15 +138,18 @@ class HPNHyperModel(_HyperModel):
     `keras_hpn.layers.L2NormalizedProjection(dims)`, places the prototypes
     (`keras_hpn.prototypes.hyperspherical`, seeded by `seed`) and compiles
     with Adam and `PrototypeCosineLoss`, `PrototypeAccuracy` (logged as
-    `prototype_accuracy`) and `InvalidLabels` (`invalid_labels`, labels the
-    loss had to skip; it should read 0). With `regression=(lower, upper)`
-    the output serves
-    classification and regression at once: the prototypes come from
+    `prototype_accuracy`) and, in `weighted_metrics` (so that rows with
+    `sample_weight=0` are not counted), `InvalidLabels` (`invalid_labels`,
+    labels the loss had to skip and warned about; it should read 0). With
+    `regression=(lower, upper)` the output serves classification and
+    regression at once: the prototypes come from
     `keras_hpn.prototypes.multitask` (class prototypes orthogonal to the
     regression axis `e_0`), the loss is `MultiTaskLoss` with task weight `t`,
     `y` has shape `(batch, 2)` = `[class id, target]`, and
     `RegressionMAE(lower, upper, target_column=1)` is logged as
-    `regression_mae` (and `InvalidTargets` as `invalid_targets`).
+    `regression_mae` (and `InvalidTargets` as `invalid_targets`);
+    `class_weight` given to the search weights the class column (see
+    `fit`).
 
     The hyperparameters, named as in `tuner.get_best_hyperparameters()`:
 
@@ -277,9 +280,9 @@ class HPNHyperModel(_HyperModel):
         self.learning_rates = [
             float(v) for v in _choices(learning_rates, "learning_rates", numbers.Real)
         ]
-        if not all(v > 0 for v in self.learning_rates):
+        if not all(v > 0 and np.isfinite(v) for v in self.learning_rates):
             raise ValueError(
-                "`learning_rates` must be positive. "
+                "`learning_rates` must be positive and finite. "
                 f"Received: learning_rates={learning_rates!r}"
             )
         self.weight_range = _weight_range(weight_range)
@@ -389,24 +392,83 @@ class HPNHyperModel(_HyperModel):
             )
         outputs = L2NormalizedProjection(dims, name="hpn_projection")(features[0])
         model = keras.Model(inputs, outputs, name=body.name)
+        # The invalid counts go in `weighted_metrics`: only those receive
+        # `sample_weight`, so rows left out with weight 0 are not counted.
         if self.regression is None:
             loss = PrototypeCosineLoss(protos)
-            metrics = [PrototypeAccuracy(protos), InvalidLabels(self.num_classes)]
+            metrics = [PrototypeAccuracy(protos)]
+            counts = [InvalidLabels(self.num_classes)]
         else:
             lower, upper = self.regression
             loss = MultiTaskLoss(protos, lower, upper, weight=self._weight(hp))
             metrics = [
                 PrototypeAccuracy(protos, label_column=0),
+                RegressionMAE(lower, upper, target_column=1),
+            ]
+            counts = [
                 InvalidLabels(self.num_classes, label_column=0),
                 InvalidTargets(target_column=1),
-                RegressionMAE(lower, upper, target_column=1),
             ]
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=rate),
             loss=loss,
             metrics=metrics,
+            weighted_metrics=counts,
         )
         return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        """Trains one trial's model: `model.fit(*args, **kwargs)`.
+
+        With `regression`, `y` is `[class id, target]` per row, which Keras'
+        `class_weight` would read as one-hot (weighting every row by its
+        target column's class); here `class_weight` is applied to the class
+        column instead, as a `sample_weight` (multiplied into any given).
+
+        Args:
+            hp: the trial's `keras_tuner.HyperParameters`.
+            model: the model `build` returned.
+            *args: the arguments of `model.fit`.
+            **kwargs: the keyword arguments of `model.fit`.
+
+        Returns:
+            The `History` of `model.fit`.
+        """
+        class_weight = kwargs.get("class_weight")
+        if self.regression is not None and class_weight is not None:
+            kwargs = dict(kwargs)
+            del kwargs["class_weight"]
+            y = kwargs.get("y", args[1] if len(args) > 1 else None)
+            if not isinstance(y, np.ndarray) or y.ndim != 2:
+                raise ValueError(
+                    "`class_weight` with `regression` needs `y` as a numpy array "
+                    "`(batch, 2)` = [class id, target], to weight the class "
+                    f"column. Received y of type {type(y).__name__}. Pass "
+                    "per-example weights as `sample_weight` instead."
+                )
+            weights = class_sample_weight(y[:, 0], class_weight)
+            given = kwargs.get("sample_weight")
+            kwargs["sample_weight"] = (
+                weights if given is None else weights * np.asarray(given)
+            )
+        return model.fit(*args, **kwargs)
+
+
+def class_sample_weight(labels, class_weight: dict) -> np.ndarray:
+    """Per-example weights `class_weight[label]` (1 for classes not named).
+
+    Args:
+        labels: integer class ids, one per example.
+        class_weight: dict from class id to weight.
+
+    Returns:
+        float32 array of the shape of `labels`.
+    """
+    labels = np.asarray(labels)
+    weights = np.ones(labels.shape, dtype="float32")
+    for label, weight in class_weight.items():
+        weights[labels == label] = weight
+    return weights
 
 
 def _pair(value) -> tuple:

@@ -130,20 +130,22 @@ CASES = [
         ValueError,
         "target_column",
     ),
-    # Values the first eager call can see.
+    # Values any call can see (strict mode; the default warns, see test_losses).
     (
         "label out of range",
-        lambda: losses.PrototypeCosineLoss(P)(np.array([0, 10]), P[:2]),
+        lambda: losses.PrototypeCosineLoss(P, invalid_labels="raise")(
+            np.array([0, 10]), P[:2]
+        ),
         ValueError,
         "[0, 10)",
     ),
     (
         "NaN regression target",
-        lambda: losses.HypersphericalRegressionLoss(0.0, 1.0)(
+        lambda: losses.HypersphericalRegressionLoss(0.0, 1.0, invalid_targets="raise")(
             np.array([np.nan]), np.eye(2)[:1]
         ),
         ValueError,
-        "finite",
+        "NaN or infinite",
     ),
     # Settings that can never learn.
     (
@@ -518,7 +520,76 @@ CASES = [
         ValueError,
         "kernel_sha256='abc'",
     ),
+    # Issue 17, labels: string and dict y_true, report modes, learning rates.
+    (
+        "string labels to the loss",
+        lambda: losses.PrototypeCosineLoss(np.eye(3))(
+            np.array(["cat", "dog"]), np.eye(3)[:2]
+        ),
+        ValueError,
+        "Received an array of dtype <U3",
+    ),
+    (
+        "string labels to a metric",
+        lambda: metrics.InvalidLabels(3).update_state(
+            np.array(["cat", "dog"]), np.eye(3)[:2]
+        ),
+        ValueError,
+        "`y_true` must hold integer class ids",
+    ),
+    (
+        "string targets to the regression loss",
+        lambda: losses.HypersphericalRegressionLoss(0.0, 1.0)(
+            np.array(["1.5", "2"]), np.eye(2)
+        ),
+        ValueError,
+        "regression targets (numbers)",
+    ),
+    (
+        "dict y_true for one output",
+        lambda: losses.PrototypeCosineLoss(np.eye(3))({"out": [0, 1]}, np.eye(3)[:2]),
+        ValueError,
+        "dict with keys ['out']",
+    ),
+    (
+        "dict y_true to PrototypeAccuracy",
+        lambda: metrics.PrototypeAccuracy(np.eye(3)).update_state(
+            {"out": [0, 1]}, np.eye(3)[:2]
+        ),
+        ValueError,
+        "`y_true` must be an array",
+    ),
+    (
+        "unknown invalid_labels mode",
+        lambda: losses.PrototypeCosineLoss(np.eye(3), invalid_labels="error"),
+        ValueError,
+        "invalid_labels='error'",
+    ),
+    (
+        "unknown invalid_targets mode",
+        lambda: losses.HypersphericalRegressionLoss(0.0, 1.0, invalid_targets=True),
+        ValueError,
+        "invalid_targets=True",
+    ),
+    (
+        "infinite learning rate",
+        lambda: _hypermodel(learning_rates=float("inf")),
+        ValueError,
+        "learning_rates=inf",
+    ),
 ]
+
+
+def _hypermodel(**kwargs):
+    import keras
+
+    from keras_hpn.tuning import HPNHyperModel
+
+    return HPNHyperModel(
+        lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)]),
+        num_classes=3,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize(

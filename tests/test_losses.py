@@ -7,9 +7,11 @@ import pytest
 import keras_hpn
 from keras_hpn.losses import (
     HypersphericalRegressionLoss,
+    InvalidLabelWarning,
     MultiTaskLoss,
     PrototypeCosineLoss,
 )
+from keras_hpn.numerics import class_labels
 
 PROTOS = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
 
@@ -86,16 +88,58 @@ class TestPrototypeCosineLoss:
         assert np.all(np.isfinite(grad))
 
     @pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1], [np.nan, 1]])
-    def test_bad_labels_raise_on_the_first_eager_call(self, labels):
-        with pytest.raises(ValueError, match=r"y_true.*\[0, 10\)"):
-            PrototypeCosineLoss(PROTOS)(np.array(labels, dtype="float32"), PROTOS[:2])
+    def test_bad_labels_warn_by_default_and_raise_when_strict(self, labels):
+        y = np.array(labels, dtype="float32")
+        with pytest.warns(InvalidLabelWarning, match=r"1 of 2 labels.*\[0, 10\)"):
+            PrototypeCosineLoss(PROTOS)(y, PROTOS[:2])
+        with pytest.raises(ValueError, match=r"1 of 2 labels.*\[0, 10\)"):
+            PrototypeCosineLoss(PROTOS, invalid_labels="raise")(y, PROTOS[:2])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            PrototypeCosineLoss(PROTOS, invalid_labels="ignore")(y, PROTOS[:2])
 
-    def test_eager_check_runs_once_then_bad_labels_are_masked(self):
-        loss = PrototypeCosineLoss(PROTOS)
+    def test_every_eager_call_is_checked_not_only_the_first(self):
+        # Issue 17: after a clean first call, bad labels returned 0.0 silently.
+        loss = PrototypeCosineLoss(PROTOS, invalid_labels="raise")
         z = np.stack([-PROTOS[0], -PROTOS[1]])  # loss 4 each
         assert float(loss(np.array([0, 1]), z)) == pytest.approx(4.0, rel=1e-6)
-        # Checked once: later calls skip the host copy of the labels.
-        assert float(loss(np.array([0, 12]), z)) == pytest.approx(2.0, rel=1e-6)
+        with pytest.raises(ValueError, match=r"2 of 2 labels.*e\.g\. -1"):
+            loss(np.array([-1, 10]), z)
+        warned = PrototypeCosineLoss(PROTOS)
+        warned(np.array([0, 1]), z)
+        with pytest.warns(InvalidLabelWarning, match="2 of 2 labels"):
+            assert float(warned(np.array([-1, 10]), z)) == 0.0  # still masked
+
+    @pytest.mark.parametrize("label", [2**32 + 3, 2**31 + 1, 16_777_217])
+    def test_large_integer_labels_never_alias_a_class(self, label):
+        # Issue 17 item 6: int64 2**32 + 3 wrapped to 3 on JAX; 16,777,217
+        # became 16,777,216 in float32. Invalid for any small K.
+        protos = keras_hpn.prototypes.hyperspherical(4, 3, seed=0)
+        loss = PrototypeCosineLoss(protos, invalid_labels="raise")
+        y = np.array([label, 1], dtype="int64")
+        with pytest.raises(ValueError, match="1 of 2 labels"):
+            loss(y, protos[[3, 1]])
+        metric = keras_hpn.metrics.InvalidLabels(4)
+        metric.update_state(y, protos[[3, 1]])
+        assert float(metric.result()) == 1.0
+
+    def test_labels_compare_exactly_beyond_float32(self):
+        # 16,777,217 is a class id of 20,000,000 classes, 16,777,216 another.
+        labels, valid = class_labels(
+            keras.ops.convert_to_tensor(np.array([16_777_217, 20_000_000])),
+            keras.ops.zeros((2, 3)),
+            20_000_000,
+        )
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(valid), [1, 0])
+        assert int(keras.ops.convert_to_numpy(labels)[0]) == 16_777_217
+
+    def test_invalid_labels_mode_is_checked_and_serialised(self):
+        with pytest.raises(ValueError, match="invalid_labels.*'loud'"):
+            PrototypeCosineLoss(PROTOS, invalid_labels="loud")
+        loss = PrototypeCosineLoss(PROTOS, invalid_labels="raise")
+        config = loss.get_config()
+        assert config["invalid_labels"] == "raise"
+        assert PrototypeCosineLoss.from_config(config).invalid_labels == "raise"
 
     @pytest.mark.parametrize("bad", [12.0, -1.0, 2.5, np.nan])
     def test_bad_labels_are_masked_with_zero_gradient_when_compiled(
@@ -218,10 +262,13 @@ class TestHypersphericalRegressionLoss:
         with pytest.raises(ValueError, match="lower|upper"):
             HypersphericalRegressionLoss(lower, upper)
 
-    def test_nan_target_is_masked_and_raises_on_first_eager_call(self, gradient):
+    def test_nan_target_is_masked_and_reported(self, gradient):
         loss = HypersphericalRegressionLoss(0.0, 1.0)
-        with pytest.raises(ValueError, match="finite regression targets"):
+        with pytest.warns(InvalidLabelWarning, match="1 of 2 regression targets"):
             loss(np.array([np.nan, 1.0]), np.eye(2))
+        strict = HypersphericalRegressionLoss(0.0, 1.0, invalid_targets="raise")
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            strict(np.array([np.nan, 1.0]), np.eye(2))
         y = keras.ops.convert_to_tensor([np.nan, 1.0])
         z = np.array([[0.0, 1.0], [0.0, 1.0]], "float32")
         values = keras.ops.convert_to_numpy(loss.call(y, z))
@@ -347,6 +394,22 @@ class TestMultiTaskLoss:
         )
         values = per_example(loss, [[1, 0.75], [3, 0.25]], z)
         np.testing.assert_allclose(values, 0.0, atol=1e-6)
+
+    def test_invalid_class_id_warns_and_keeps_the_regression_term(self):
+        side = np.sqrt(0.75)
+        z = np.stack([0.5 * self.axis + side * self.protos[1]] * 2)
+        y = np.array([[1, 0.75], [7, 0.75]])  # class 7 of 4: invalid
+        loss = MultiTaskLoss(self.protos, 0.0, 1.0, weight=0.5)
+        with pytest.warns(InvalidLabelWarning, match=r"1 of 2 labels.*e\.g\. 7"):
+            assert float(loss(y, z)) == pytest.approx(0.0, abs=1e-6)
+        strict = MultiTaskLoss(self.protos, 0.0, 1.0, invalid_targets="raise")
+        with pytest.raises(ValueError, match="1 of 2 regression targets"):
+            strict(np.array([[1, np.nan], [1, 0.75]]), z)
+        config = strict.get_config()
+        assert (config["invalid_labels"], config["invalid_targets"]) == (
+            "warn",
+            "raise",
+        )
 
     def test_is_weighted_sum_of_the_two_losses(self):
         rng = np.random.default_rng(0)

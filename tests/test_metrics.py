@@ -159,6 +159,33 @@ class TestInvalidCounts:
         metric.update_state([-1, 1], np.zeros((2, 2)), sample_weight=[0.0, 1.0])
         assert float(metric.result()) == 4.0  # weight 0: left out on purpose
 
+    def test_invalid_rows_count_one_whatever_their_weight(self):
+        metric = InvalidLabels(4)
+        metric.update_state([-1, 9, 1], np.zeros((3, 2)), sample_weight=[100, 0.5, 1])
+        assert float(metric.result()) == 2.0
+        targets = InvalidTargets()
+        targets.update_state([np.nan, np.inf, 1.0], np.zeros((3, 2)), [0.0, 3.0, 1.0])
+        assert float(targets.result()) == 1.0
+
+    @pytest.mark.parametrize("where, expected", [("weighted", 0.0), ("plain", 3.0)])
+    def test_zero_weight_rows_in_fit_weighted_metrics_or_metrics(self, where, expected):
+        # Issue 17 item 2: Keras gives `metrics=` no sample_weight, so only
+        # `weighted_metrics=` can leave weight-0 rows out (as documented).
+        y = np.array([-1.0, -1.0, -1.0, 1.0, 2.0, 3.0])
+        weights = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)])
+        metric = [InvalidLabels(4), InvalidTargets()]
+        model.compile(
+            "sgd",
+            keras_hpn.losses.PrototypeCosineLoss(PROTOS),
+            **{"weighted_metrics" if where == "weighted" else "metrics": metric},
+        )
+        result = model.evaluate(
+            np.ones((6, 2)), y, sample_weight=weights, verbose=0, return_dict=True
+        )
+        assert result["invalid_labels"] == expected
+        assert result["invalid_targets"] == 0.0
+
     def test_invalid_labels_in_a_column_and_config(self):
         metric = InvalidLabels(3, label_column=0)
         metric.update_state(np.array([[3, 1.0], [2, np.nan]]), np.zeros((2, 4)))

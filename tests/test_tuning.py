@@ -132,6 +132,8 @@ def test_multitask_hypermodel_searches_the_weight():
         ({"num_classes": 3, "dims": []}, "dims"),
         ({"num_classes": 3, "methods": ["auto", "best"]}, "best"),
         ({"num_classes": 3, "learning_rates": -0.1}, "learning_rates=-0.1"),
+        ({"num_classes": 3, "learning_rates": float("inf")}, "learning_rates=inf"),
+        ({"num_classes": 3, "learning_rates": [1e-3, np.nan]}, "finite"),
         ({"num_classes": 3, "regression": (2.0, 1.0)}, "lower"),
         ({"num_classes": 3, "regression": 5.0}, "regression=5.0"),
         ({"num_classes": 3, "weight_range": (0.5, 1.5)}, "weight_range"),
@@ -140,6 +142,46 @@ def test_multitask_hypermodel_searches_the_weight():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         HPNHyperModel(CountingBackbone(4), **kwargs)
+
+
+def test_labels_beyond_num_classes_warn_and_are_counted(digits):
+    # Issue 17: a search with num_classes=5 on labels 0..9 scored 0.22 in silence.
+    hypermodel = HPNHyperModel(CountingBackbone(64), num_classes=5, dims=4)
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)
+    x, y = digits.x_train[:128], digits.y_train[:128]
+    with pytest.warns(keras_hpn.losses.InvalidLabelWarning, match=r"\[0, 5\)"):
+        history = hypermodel.fit(hp, model, x, y, epochs=1, batch_size=64, verbose=0)
+    assert history.history["invalid_labels"] == [float(np.sum(y >= 5))]
+    # Weight-0 rows are left out on purpose: not counted (weighted_metrics).
+    weights = (y < 5).astype("float32")
+    result = model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    assert result["invalid_labels"] == 0.0
+
+
+def test_multitask_class_weight_weights_the_class_column(tmp_path):
+    # Issue 17 item 3: Keras read [class, target] as one-hot, weighting by
+    # the target column: {0: 1, 1: 100, 2: 1} multiplied every row by 100.
+    split = data.wine(seed=0)
+    x, y = split.x_train[:64], split.y_train[:64]
+    hypermodel = HPNHyperModel(
+        CountingBackbone(12), num_classes=3, dims=4, regression=(11.0, 15.0)
+    )
+    class_weight = {0: 1.0, 1: 100.0, 2: 1.0}
+    trained = []
+    for kwargs in (
+        {"class_weight": class_weight},
+        {"sample_weight": np.where(y[:, 0] == 1, 100.0, 1.0)},
+    ):
+        hp = keras_tuner.HyperParameters()
+        keras.utils.set_random_seed(0)
+        model = hypermodel.build(hp)
+        hypermodel.fit(
+            hp, model, x, y, epochs=1, batch_size=32, shuffle=False, verbose=0, **kwargs
+        )
+        trained.append([keras.ops.convert_to_numpy(w) for w in model.weights])
+    for got, expected in zip(*trained, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_backbone_must_return_a_model_with_an_input():
