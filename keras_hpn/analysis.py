@@ -8,10 +8,10 @@ touch Keras, to read a layer's activations on any backend.
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
+
+from keras_hpn.utils.validation import check_positive, check_size
 
 # Below this total (squared chord) distance all examples point the same way,
 # up to the rounding of normalising them.
@@ -201,15 +201,11 @@ def linear_probe(
         )
     _class_index(y_train, x_train.shape[0], "y_train")
     _class_index(y_test, x_test.shape[0], "y_test", min_classes=1)
-    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
-        raise ValueError(f"`c` must be a positive number. Received: c={c!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
-        raise ValueError(f"`max_iter` must be an integer. Received: {max_iter!r}")
-    if max_iter < 1:
-        raise ValueError(f"`max_iter` must be >= 1. Received: max_iter={max_iter}")
+    c = check_positive(c, "c")
+    max_iter = check_size(max_iter, "max_iter", 1)
     probe = make_pipeline(
         StandardScaler(),
-        LogisticRegression(C=float(c), max_iter=int(max_iter), random_state=seed),
+        LogisticRegression(C=c, max_iter=max_iter, random_state=seed),
     )
     probe.fit(x_train, np.ravel(y_train))
     return float(np.mean(probe.predict(x_test) == np.ravel(y_test)))
@@ -251,12 +247,9 @@ def features(
         - Kornblith, Chen, Lee, Norouzi, "Why Do Better Loss Functions Lead
           to Less Transferable Features?", NeurIPS 2021.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise ValueError(f"`batch_size` must be an integer. Received: {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"`batch_size` must be >= 1. Received: {batch_size}")
+    batch_size = check_size(batch_size, "batch_size", 1)
     extractor = _extractor(model, layer)
-    return np.asarray(extractor.predict(x, batch_size=int(batch_size), verbose=0))
+    return np.asarray(extractor.predict(x, batch_size=batch_size, verbose=0))
 
 
 class SeparationLogger(keras.callbacks.Callback):
@@ -310,12 +303,6 @@ class SeparationLogger(keras.callbacks.Callback):
         super().__init__()
         if not isinstance(name, str) or not name:
             raise ValueError(f"`name` must be a non-empty string. Received: {name!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-            raise ValueError(
-                f"`batch_size` must be an integer. Received: {batch_size!r}"
-            )
-        if batch_size < 1:
-            raise ValueError(f"`batch_size` must be >= 1. Received: {batch_size}")
         self.x = x
         self.y = np.ravel(np.asarray(y))
         shape = getattr(x, "shape", None)
@@ -323,7 +310,7 @@ class SeparationLogger(keras.callbacks.Callback):
         _class_index(self.y, num_examples, "y")
         self.layer = layer
         self.name = name
-        self.batch_size = int(batch_size)
+        self.batch_size = check_size(batch_size, "batch_size", 1)
         self._extractor = None
 
     def on_train_begin(self, logs=None):

@@ -120,12 +120,7 @@ def predict_classes(
     """
     protos = check_prototypes(prototypes)
     num_classes, dims = protos.shape
-    k = check_size(k, "k", 1)
-    if k > num_classes:
-        raise ValueError(
-            f"`k` must be at most the number of prototypes ({num_classes}). "
-            f"Received: k={k}"
-        )
+    k = check_size(k, "k", 1, num_classes, "the number of prototypes")
     unit = _class_outputs(outputs, dims)
     lead = unit.shape[:-1]
     rows = unit.reshape(-1, dims)

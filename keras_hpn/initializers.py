@@ -9,6 +9,10 @@ from keras_hpn import saving
 from keras_hpn.prototypes import METHODS, hyperspherical
 from keras_hpn.utils.validation import check_seed
 
+__all__ = [
+    "PrototypeInitializer",
+]
+
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
 class PrototypeInitializer(keras.initializers.Initializer):

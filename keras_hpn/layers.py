@@ -10,7 +10,12 @@ from keras_hpn import saving
 from keras_hpn.initializers import PrototypeInitializer
 from keras_hpn.numerics import SQUARED_NORM_EPSILON, has_direction, l2_normalize
 from keras_hpn.utils.resources import CLASS_CHUNK
-from keras_hpn.utils.validation import check_size
+from keras_hpn.utils.validation import check_flag, check_positive, check_size
+
+__all__ = [
+    "L2NormalizedProjection",
+    "PrototypeHead",
+]
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
@@ -70,16 +75,14 @@ class L2NormalizedProjection(keras.layers.Layer):
                 "or -1: its gradient is zero, so the layer below could never "
                 f"learn. Received: units={units}"
             )
-        if not epsilon > 0:
-            raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_flag(use_bias, "use_bias")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
-        self.epsilon = float(epsilon)
+        self.epsilon = check_positive(epsilon, "epsilon")
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -225,15 +228,12 @@ class PrototypeHead(keras.layers.Layer):
                 self.kernel_initializer.get_config()
             )
         self._awaiting_weights = False
-        if not epsilon > 0:
-            raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
-        self.epsilon = float(epsilon)
-        self.top_k = None if top_k is None else check_size(top_k, "top_k", 1)
-        if self.top_k is not None and self.top_k > self.num_classes:
-            raise ValueError(
-                f"`top_k` must be at most `num_classes` ({self.num_classes}). "
-                f"Received: top_k={top_k}"
-            )
+        self.epsilon = check_positive(epsilon, "epsilon")
+        self.top_k = (
+            None
+            if top_k is None
+            else check_size(top_k, "top_k", 1, self.num_classes, "`num_classes`")
+        )
         self.chunk_size = check_size(chunk_size, "chunk_size", 1)
         if kernel_sha256 is not None and not (
             isinstance(kernel_sha256, str)

@@ -14,7 +14,7 @@ from keras import ops
 
 from keras_hpn import saving
 from keras_hpn.numerics import (
-    InvalidLabelWarning,  # noqa: F401 - public as keras_hpn.losses.InvalidLabelWarning
+    InvalidLabelWarning,
     as_float32,
     check_concrete_targets,
     check_regression_range,
@@ -22,7 +22,6 @@ from keras_hpn.numerics import (
     class_labels,
     constant,
     cosine_with,
-    keep_tensor,
     label_validity,
     masked,
     numeric_targets,
@@ -31,7 +30,9 @@ from keras_hpn.numerics import (
     report_invalid,
 )
 from keras_hpn.utils.validation import (
+    check_class_shape,
     check_column,
+    check_flag,
     check_unit_vector,
     check_weight,
     default_axis,
@@ -39,6 +40,17 @@ from keras_hpn.utils.validation import (
 
 # What a loss does on a batch holding invalid labels or targets.
 MODES = ("warn", "raise", "ignore")
+
+
+__all__ = [
+    "HypersphericalRegressionLoss",
+    "InvalidLabelWarning",
+    "MultiTaskLoss",
+    "PrototypeCosineLoss",
+    "hyperspherical_regression_loss",
+    "multitask_loss",
+    "prototype_cosine_loss",
+]
 
 
 def prototype_cosine_loss(y_true, y_pred, prototypes, label_column=None):
@@ -362,10 +374,9 @@ class PrototypeCosineLoss(_CheckedLoss):
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.prototypes = prototypes
-        _check_class_shape(saving.shape_of(self, "prototypes"), "prototypes")
+        check_class_shape(saving.shape_of(self, "prototypes"), "prototypes")
         self.label_column = check_column(label_column, "label_column")
         self.invalid_labels = _check_mode(invalid_labels, "invalid_labels")
-        self._keep_tensors()
 
     def call(self, y_true, y_pred):
         return prototype_cosine_loss(y_true, y_pred, self.prototypes, self.label_column)
@@ -375,11 +386,6 @@ class PrototypeCosineLoss(_CheckedLoss):
 
     def load_own_variables(self, store) -> None:
         saving.load_arrays(self, store, ("prototypes",))
-        self._keep_tensors()
-
-    def _keep_tensors(self) -> None:
-        if not saving.pending(self, "prototypes"):
-            keep_tensor(self.prototypes)
 
     def _checked_targets(self, y_true, y_pred, sample_weight):
         y_true = ops.convert_to_tensor(
@@ -473,10 +479,10 @@ class HypersphericalRegressionLoss(_CheckedLoss):
         self.upper_prototype = (
             None
             if upper_prototype is None
-            else _check_axis(upper_prototype, "upper_prototype")
+            else check_unit_vector(upper_prototype, "upper_prototype")
         )
         self.target_column = check_column(target_column, "target_column")
-        self.clip_targets = _check_flag(clip_targets, "clip_targets")
+        self.clip_targets = check_flag(clip_targets, "clip_targets")
         self.invalid_targets = _check_mode(invalid_targets, "invalid_targets")
 
     @classmethod
@@ -625,7 +631,7 @@ class MultiTaskLoss(_CheckedLoss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.class_prototypes = class_prototypes
         shape = saving.shape_of(self, "class_prototypes")
-        _check_class_shape(shape, "class_prototypes")
+        check_class_shape(shape, "class_prototypes")
         dims = shape[1]
         if dims < 3:
             raise ValueError(
@@ -639,8 +645,7 @@ class MultiTaskLoss(_CheckedLoss):
         self.regression_axis = check_unit_vector(axis, "regression_axis", dims)
         if not saving.pending(self, "class_prototypes"):
             self._check_orthogonal()
-            keep_tensor(self.class_prototypes)
-        self.clip_targets = _check_flag(clip_targets, "clip_targets")
+        self.clip_targets = check_flag(clip_targets, "clip_targets")
         self.invalid_labels = _check_mode(invalid_labels, "invalid_labels")
         self.invalid_targets = _check_mode(invalid_targets, "invalid_targets")
 
@@ -660,7 +665,6 @@ class MultiTaskLoss(_CheckedLoss):
         saving.load_arrays(self, store, ("class_prototypes",))
         if not saving.pending(self, "class_prototypes"):
             self._check_orthogonal()
-            keep_tensor(self.class_prototypes)
 
     def call(self, y_true, y_pred):
         return multitask_loss(
@@ -698,32 +702,6 @@ class MultiTaskLoss(_CheckedLoss):
             }
         )
         return config
-
-
-def _check_class_shape(shape: tuple[int, int], name: str) -> None:
-    num_classes, dims = shape
-    if num_classes < 2 or dims < 2:
-        raise ValueError(
-            f"`{name}` must hold at least 2 classes of at least 2 dimensions "
-            "(in one dimension a unit vector is +1 or -1: its angle cannot "
-            f"change, so nothing can be learned). Received shape {shape}."
-        )
-
-
-def _check_axis(vector, name: str) -> np.ndarray:
-    axis = check_unit_vector(vector, name)
-    if axis.shape[0] < 2:
-        raise ValueError(
-            f"`{name}` must have at least 2 entries (a unit vector in one "
-            f"dimension cannot turn). Received {axis.shape[0]}."
-        )
-    return axis
-
-
-def _check_flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
-    return bool(value)
 
 
 def _check_mode(value, name: str) -> str:

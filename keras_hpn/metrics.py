@@ -14,18 +14,25 @@ from keras_hpn.numerics import (
     constant,
     cosine_with,
     has_direction,
-    keep_tensor,
     masked,
     regression_targets,
     true_class_rank,
 )
 from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import (
+    check_class_shape,
     check_column,
     check_size,
     check_unit_vector,
     default_axis,
 )
+
+__all__ = [
+    "InvalidLabels",
+    "InvalidTargets",
+    "PrototypeAccuracy",
+    "RegressionMAE",
+]
 
 
 @keras.saving.register_keras_serializable(package="keras_hpn")
@@ -74,17 +81,12 @@ class PrototypeAccuracy(keras.metrics.Mean):
         dtype=None,
     ):
         self.prototypes = prototypes
-        num_classes = saving.shape_of(self, "prototypes")[0]
-        self.k = check_size(k, "k", 1)
-        if self.k > num_classes:
-            raise ValueError(
-                f"`k` must be at most the number of prototypes ({num_classes}). "
-                f"Received: k={k}"
-            )
+        shape = saving.shape_of(self, "prototypes")
+        check_class_shape(shape, "prototypes")
+        num_classes = shape[0]
+        self.k = check_size(k, "k", 1, num_classes, "the number of prototypes")
         self.label_column = check_column(label_column, "label_column")
         self.chunk_size = check_size(chunk_size, "chunk_size", 1)
-        if not saving.pending(self, "prototypes"):
-            keep_tensor(self.prototypes)
         if name is None:
             name = (
                 "prototype_accuracy"
@@ -106,12 +108,11 @@ class PrototypeAccuracy(keras.metrics.Mean):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "prototypes": saving.config_of(self, "prototypes"),
             "k": self.k,
             "label_column": self.label_column,
             "chunk_size": self.chunk_size,
-            "name": self.name,
-            "dtype": self.dtype,
         }
 
 
@@ -181,14 +182,13 @@ class RegressionMAE(keras.metrics.Mean):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "lower": self.lower,
             "upper": self.upper,
             "upper_prototype": None
             if self.upper_prototype is None
             else self.upper_prototype.tolist(),
             "target_column": self.target_column,
-            "name": self.name,
-            "dtype": self.dtype,
         }
 
 
@@ -242,10 +242,9 @@ class InvalidLabels(keras.metrics.Sum):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "num_classes": self.num_classes,
             "label_column": self.label_column,
-            "name": self.name,
-            "dtype": self.dtype,
         }
 
 
@@ -290,9 +289,8 @@ class InvalidTargets(keras.metrics.Sum):
 
     def get_config(self) -> dict:
         return {
+            **super().get_config(),
             "target_column": self.target_column,
-            "name": self.name,
-            "dtype": self.dtype,
         }
 
 

@@ -28,6 +28,7 @@ import weakref
 
 import numpy as np
 
+from keras_hpn.numerics import keep_tensor
 from keras_hpn.utils.validation import check_prototypes
 
 # Above this many numbers (K x D), prototypes are stored in the weights file.
@@ -169,7 +170,10 @@ class StoredPrototypes:
 
     Assigning an array validates it (`check_prototypes`); assigning a config
     value (list or reference dict) goes through `from_config`; reading
-    resolves a reference (see `resolve`).
+    resolves a reference (see `resolve`). Whenever the matrix is at hand
+    (assigned, or adopted from a weights file by `load_arrays`), its float32
+    tensor is made once (`numerics.keep_tensor`), so that compiled steps are
+    fed one tensor instead of copying the matrix into every graph.
     """
 
     def __set_name__(self, owner, name: str) -> None:
@@ -191,6 +195,8 @@ class StoredPrototypes:
             value = shared(check_prototypes(value, self.name))
         instance.__dict__[self.slot] = value
         instance.__dict__[self.referenced] = referenced
+        if value is not None and not isinstance(value, Reference):
+            keep_tensor(value)
 
     def raw(self, instance):
         """The array or the unresolved `Reference`, without raising."""
@@ -300,9 +306,9 @@ def _load_arrays(owner, store, names: tuple[str, ...]) -> None:
                 )
             # Checked rows are unit already, so the fingerprint just taken
             # is theirs: no second hash of the matrix.
-            owner.__dict__[descriptor.slot] = _adopt(
-                check_prototypes(stored, name), current.sha256
-            )
+            adopted = _adopt(check_prototypes(stored, name), current.sha256)
+            owner.__dict__[descriptor.slot] = adopted
+            keep_tensor(adopted)
         elif current is not None and not np.array_equal(current, stored):
             raise ValueError(
                 f"Cannot load {describe(owner)}: the entry `{name}` of the weights "

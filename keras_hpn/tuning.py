@@ -29,7 +29,7 @@ from keras_hpn.metrics import (
     RegressionMAE,
 )
 from keras_hpn.prototypes import METHODS, hyperspherical, multitask
-from keras_hpn.utils.validation import check_range
+from keras_hpn.utils.validation import check_positive, check_range, check_size
 
 try:
     import keras_tuner
@@ -251,16 +251,7 @@ class HPNHyperModel(_HyperModel):
                 f"`backbone(hp)` or `backbone()`. Received: backbone={backbone!r}"
             )
         self.backbone = backbone
-        if (
-            isinstance(num_classes, bool)
-            or not isinstance(num_classes, numbers.Integral)
-            or num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an integer of at least 2. "
-                f"Received: num_classes={num_classes!r}"
-            )
-        self.num_classes = int(num_classes)
+        self.num_classes = check_size(num_classes, "num_classes", 2)
         self.regression = (
             None if regression is None else check_range(*_pair(regression))
         )
@@ -278,13 +269,9 @@ class HPNHyperModel(_HyperModel):
                     f"Received: methods={methods!r}"
                 )
         self.learning_rates = [
-            float(v) for v in _choices(learning_rates, "learning_rates", numbers.Real)
+            check_positive(v, "learning_rates")
+            for v in _choices(learning_rates, "learning_rates", numbers.Real)
         ]
-        if not all(v > 0 and np.isfinite(v) for v in self.learning_rates):
-            raise ValueError(
-                "`learning_rates` must be positive and finite. "
-                f"Received: learning_rates={learning_rates!r}"
-            )
         self.weight_range = _weight_range(weight_range)
         self.seed = seed
         self._prototype_cache: dict = {}

@@ -373,7 +373,7 @@ CASES = [
         "fashion_mnist seed 2**32",
         lambda: keras_hpn.data.fashion_mnist(seed=2**32, download=False),
         ValueError,
-        "[0, 2**32)",
+        "from 0 to 4294967295",
     ),
     (
         "data_parallel devices as one string",
@@ -576,6 +576,44 @@ CASES = [
         lambda: _hypermodel(learning_rates=float("inf")),
         ValueError,
         "learning_rates=inf",
+    ),
+    # One rule in every class (issue 18): flags, positive numbers, k <= K,
+    # at least 2 classes, axes of at least 2 entries.
+    (
+        "projection use_bias given as text",
+        lambda: layers.L2NormalizedProjection(3, use_bias="yes"),
+        ValueError,
+        "use_bias='yes'",
+    ),
+    (
+        "projection epsilon NaN",
+        lambda: layers.L2NormalizedProjection(3, epsilon=float("nan")),
+        ValueError,
+        "epsilon=nan",
+    ),
+    (
+        "head epsilon 0",
+        lambda: layers.PrototypeHead(3, epsilon=0),
+        ValueError,
+        "finite number > 0",
+    ),
+    (
+        "head top_k beyond num_classes",
+        lambda: layers.PrototypeHead(3, top_k=4),
+        ValueError,
+        "from 1 to 3",
+    ),
+    (
+        "accuracy with one class",
+        lambda: metrics.PrototypeAccuracy(np.eye(2)[:1]),
+        ValueError,
+        "at least 2 classes",
+    ),
+    (
+        "regression MAE with a one-entry upper prototype",
+        lambda: metrics.RegressionMAE(0.0, 1.0, upper_prototype=[1.0]),
+        ValueError,
+        "at least 2 entries",
     ),
 ]
 

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras.src import testing
 
 import keras_hpn
 from keras_hpn.initializers import PrototypeInitializer
@@ -144,3 +145,38 @@ class TestPrototypeHead:
         restored = keras.layers.deserialize(keras.layers.serialize(head))
         assert isinstance(restored, PrototypeHead) and restored.num_classes == 3
         np.testing.assert_array_equal(restored.kernel_initializer.prototypes, np.eye(3))
+
+
+class TestKerasLayerContract(testing.TestCase):
+    """Keras' own layer test: build, call, shapes, weights, serialisation,
+    training, mixed precision (as keras-hub's layer tests run it)."""
+
+    def test_l2_normalized_projection(self):
+        self.run_layer_test(
+            L2NormalizedProjection,
+            init_kwargs={"units": 4},
+            input_shape=(2, 3, 5),
+            expected_output_shape=(2, 3, 4),
+            expected_num_trainable_weights=2,
+            expected_num_non_trainable_weights=0,
+            expected_num_seed_generators=0,
+            expected_num_losses=0,
+            supports_masking=False,
+        )
+
+    def test_prototype_head(self):
+        protos = keras_hpn.prototypes.hyperspherical(6, 3, seed=0)
+        self.run_layer_test(
+            PrototypeHead,
+            init_kwargs={
+                "num_classes": 6,
+                "kernel_initializer": PrototypeInitializer(protos),
+            },
+            input_shape=(2, 3),
+            expected_output_shape=(2, 6),
+            expected_num_trainable_weights=0,
+            expected_num_non_trainable_weights=1,
+            expected_num_seed_generators=0,
+            expected_num_losses=0,
+            supports_masking=False,
+        )

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_hpn.data.bundled import Split
+from keras_hpn.utils.validation import check_size
 
 FASHION_MNIST_CLASSES = (
     "t_shirt/top",
@@ -205,12 +206,7 @@ def fashion_mnist(
     split.x_train.shape, split.x_test.shape   # ((6000, 784), (10000, 784))
     ```
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"`seed` must be an integer. Received: seed={seed!r}")
-    if not 0 <= seed < 2**32:  # scikit-learn's random_state range
-        raise ValueError(
-            f"`seed` must be an integer in [0, 2**32). Received: seed={seed}"
-        )
+    seed = check_size(seed, "seed", 0, 2**32 - 1, "2**32 - 1 (scikit-learn's limit)")
     validation = _count(validation_size, "validation_size", _TRAIN_IMAGES, zero=True)
     rest = _TRAIN_IMAGES - validation
     keep = rest if train_size is None else _count(train_size, "train_size", rest, False)

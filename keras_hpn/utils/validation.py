@@ -11,17 +11,80 @@ import numpy as np
 UNIT_TOLERANCE = 1e-12
 
 
-def check_size(value: object, name: str, minimum: int) -> int:
-    """Returns `value` as an `int`, or raises if it is not an integer >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    if value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. Received: {name}={value}"
-        )
+def check_size(
+    value: object,
+    name: str,
+    minimum: int,
+    maximum: int | None = None,
+    maximum_is: str = "",
+) -> int:
+    """Returns `value` as an `int`, or raises if it is not an integer in range.
+
+    Args:
+        value: the argument.
+        name: its name, for the message.
+        minimum: the smallest value allowed.
+        maximum: the largest value allowed, if any.
+        maximum_is: what the maximum is, for the message (e.g. "the number of
+            prototypes").
+
+    Returns:
+        `value` as a Python `int`.
+
+    Example:
+
+    ```python
+    >>> check_size(np.int64(3), "k", 1, 10, "the number of prototypes")
+    3
+    ```
+    """
+    if maximum is None:
+        expected = f"an integer >= {minimum}"
+    else:
+        expected = f"an integer from {minimum} to {maximum}"
+        expected += f", at most {maximum_is}" if maximum_is else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value}")
     return int(value)
+
+
+def check_flag(value: object, name: str) -> bool:
+    """Returns `value` as a `bool`, refusing anything but True or False.
+
+    Example:
+
+    ```python
+    >>> check_flag(np.bool_(True), "use_bias")
+    True
+    ```
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_positive(value: object, name: str) -> float:
+    """Returns `value` as a `float`, refusing anything but a finite number > 0.
+
+    Example:
+
+    ```python
+    >>> check_positive(1e-12, "epsilon")
+    1e-12
+    ```
+    """
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or not value > 0
+    ):
+        raise ValueError(
+            f"`{name}` must be a finite number > 0. Received: {name}={value!r}"
+        )
+    return float(value)
 
 
 def check_seed(seed: object, name: str = "seed") -> int | None:
@@ -296,7 +359,7 @@ def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.
         dims: the length the vector must have, if known.
 
     Returns:
-        A float64 numpy array of shape `(dims,)` and unit length.
+        A float64 numpy array of shape `(dims,)`, `dims >= 2`, and unit length.
     """
     try:
         array = np.asarray(vector, dtype=np.float64)
@@ -310,6 +373,11 @@ def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.
         raise ValueError(
             f"`{name}` must be 1-D, one direction of shape (dims,). Received an "
             f"array of shape {array.shape}."
+        )
+    if array.shape[0] < 2:
+        raise ValueError(
+            f"`{name}` must have at least 2 entries (a unit vector in one "
+            f"dimension cannot turn). Received {array.shape[0]}."
         )
     array = check_prototypes(array[None, :], name)
     if dims is not None and array.shape[1] != dims:
@@ -349,3 +417,21 @@ def check_max_seconds(value: object) -> float | None:
             f"Received: max_seconds={value!r}"
         )
     return float(value)
+
+
+def check_class_shape(shape: tuple[int, int], name: str) -> None:
+    """Refuses class prototypes of fewer than 2 classes or 2 dimensions.
+
+    Example:
+
+    ```python
+    >>> check_class_shape((10, 3), "prototypes")  # fine: no error
+    ```
+    """
+    num_classes, dims = shape
+    if num_classes < 2 or dims < 2:
+        raise ValueError(
+            f"`{name}` must hold at least 2 classes of at least 2 dimensions "
+            "(in one dimension a unit vector is +1 or -1: its angle cannot "
+            f"change, so nothing can be learned). Received shape {shape}."
+        )
