@@ -18,7 +18,12 @@ from keras_hpn.utils.resources import workers
 
 DATASETS = ("fashion_mnist", "digits")
 MODELS = ("mlp", "cnn")
-TITLES = {"fashion_mnist": "Fashion-MNIST", "digits": "Digits"}
+TITLES = {
+    "fashion_mnist": "Fashion-MNIST",
+    "digits": "Digits",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+}
 
 
 @dataclasses.dataclass(frozen=True)

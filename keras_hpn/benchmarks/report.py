@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TITLES = {
-    "fashion_mnist": "Fashion-MNIST",
-    "digits": "Digits",
-    "cifar10": "CIFAR-10",
-    "cifar100": "CIFAR-100",
-}
-FASHION_TRAIN_IMAGES = 60_000
+from keras_hpn.benchmarks.common import TITLES
+from keras_hpn.benchmarks.items import cost
+from keras_hpn.data.fashion import TRAIN_IMAGES as FASHION_TRAIN_IMAGES
 
 
 def _dataset(results: dict) -> str:
@@ -192,8 +188,9 @@ def tables(results: dict) -> str:
         parts.append("\n".join(lines))
     if "cost" in results:
         lines = [
-            "Training cost with metrics on, HPN (D = 128) vs softmax (K-wide head): "
-            "512-512 MLP, Adam, batch 128",
+            f"Training cost with metrics on, HPN (D = {cost.DIMS}) vs softmax "
+            f"(K-wide head): {cost.FEATURES}-{cost.FEATURES} MLP, Adam, batch "
+            f"{cost.BATCH}",
             f"{'backend':<11}{'K':>8}{'params hpn':>12}{'softmax':>12}"
             f"{'ms/step hpn':>13}{'softmax':>10}{'ratio':>8}"
             f"{'MB hpn':>9}{'softmax':>10}",
@@ -225,44 +222,23 @@ def plot(results: dict, directory: Path) -> list[Path]:
         return []
     written = []
     title = _title(results)
-    if "dims" in results:
-        figure, axis = plt.subplots(figsize=(5, 3.5))
-        dims = results["settings"]["dims"]
-        for kind in _kinds(results["dims"]):
-            entries = [results["dims"][f"{kind}/{d}"] for d in dims]
-            axis.errorbar(
-                dims,
-                [e["mean"] for e in entries],
-                yerr=[e["std"] for e in entries],
-                marker="o",
-                capsize=3,
-                label=kind,
+    for item, key, xlabel, label, about in (
+        ("dims", "dims", "output dimensions D", str, "output dimensions"),
+        (
+            "fractions",
+            "fractions",
+            "share of training data",
+            "{:.0%}".format,
+            "training data",
+        ),
+    ):
+        if item in results:
+            values = results["settings"][key]
+            figure = _accuracy_plot(
+                plt, results[item], values, xlabel, [label(v) for v in values]
             )
-        axis.set(xlabel="output dimensions D", ylabel="test accuracy", xscale="log")
-        axis.minorticks_off()
-        axis.set_xticks(dims, [str(d) for d in dims])
-        axis.set_title(f"{title}: accuracy vs output dimensions")
-        axis.legend()
-        written.append(_save(figure, directory / "dims.png"))
-    if "fractions" in results:
-        figure, axis = plt.subplots(figsize=(5, 3.5))
-        fractions = results["settings"]["fractions"]
-        for kind in _kinds(results["fractions"]):
-            entries = [results["fractions"][f"{kind}/{f}"] for f in fractions]
-            axis.errorbar(
-                fractions,
-                [e["mean"] for e in entries],
-                yerr=[e["std"] for e in entries],
-                marker="o",
-                capsize=3,
-                label=kind,
-            )
-        axis.set(xlabel="share of training data", ylabel="test accuracy", xscale="log")
-        axis.minorticks_off()
-        axis.set_xticks(fractions, [f"{f:.0%}" for f in fractions])
-        axis.set_title(f"{title}: accuracy vs training data")
-        axis.legend()
-        written.append(_save(figure, directory / "fractions.png"))
+            figure.axes[0].set_title(f"{title}: accuracy vs {about}")
+            written.append(_save(figure, directory / f"{item}.png"))
     if "multitask" in results:
         figure, (left, right) = plt.subplots(1, 2, figsize=(8, 3.5))
         weights = results["settings"]["weights"]
@@ -333,3 +309,23 @@ def _save(figure, path: Path) -> Path:
 
     plt.close(figure)
     return path
+
+
+def _accuracy_plot(plt, entries: dict, values: list, xlabel: str, labels: list):
+    """Test accuracy (mean and std over seeds) of each loss against `values`."""
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    for kind in _kinds(entries):
+        points = [entries[f"{kind}/{value}"] for value in values]
+        axis.errorbar(
+            values,
+            [p["mean"] for p in points],
+            yerr=[p["std"] for p in points],
+            marker="o",
+            capsize=3,
+            label=kind,
+        )
+    axis.set(xlabel=xlabel, ylabel="test accuracy", xscale="log")
+    axis.minorticks_off()
+    axis.set_xticks(values, labels)
+    axis.legend()
+    return figure

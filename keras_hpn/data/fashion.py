@@ -73,7 +73,7 @@ CONTENT_MD5 = {
     "t10k-labels-idx1-ubyte.gz": ("15d484375f8d13e6eb1aabb0c3f46965", 10_008),
 }
 
-_TRAIN_IMAGES = 60_000
+TRAIN_IMAGES = 60_000
 
 
 def fashion_mnist_class_names() -> list[str]:
@@ -207,8 +207,8 @@ def fashion_mnist(
     ```
     """
     seed = check_size(seed, "seed", 0, 2**32 - 1, "2**32 - 1 (scikit-learn's limit)")
-    validation = _count(validation_size, "validation_size", _TRAIN_IMAGES, zero=True)
-    rest = _TRAIN_IMAGES - validation
+    validation = _count(validation_size, "validation_size", TRAIN_IMAGES, zero=True)
+    rest = TRAIN_IMAGES - validation
     keep = rest if train_size is None else _count(train_size, "train_size", rest, False)
     (x_train, y_train), (x_test, y_test) = _arrays(str(_fill_cache(source, download)))
     chosen = np.arange(len(y_train))
