@@ -48,12 +48,12 @@ from __future__ import annotations
 
 import math
 import warnings
-import weakref
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_hpn.utils.memo import ArrayMemo
 from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import check_range
 
@@ -103,8 +103,8 @@ def cosine_with(y_pred, directions):
     return ops.sum(l2_normalize(y_pred) * directions, axis=-1)
 
 
-# (id(array), dtype) -> (weak reference to the array, its tensor).
-_KEPT: dict = {}
+# An array's tensor per dtype, made by `keep_tensor`.
+_KEPT = ArrayMemo()
 
 
 def constant(array: np.ndarray, like):
@@ -115,9 +115,9 @@ def constant(array: np.ndarray, like):
     be copied into every traced graph.
     """
     dtype = keras.backend.standardize_dtype(ops.convert_to_tensor(like).dtype)
-    kept = _KEPT.get((id(array), dtype))
-    if kept is not None and kept[0]() is array:
-        return kept[1]
+    kept = _KEPT.get(array, dtype)
+    if kept is not None:
+        return kept
     return ops.convert_to_tensor(array, dtype=dtype)
 
 
@@ -130,16 +130,14 @@ def keep_tensor(array: np.ndarray, dtype: str = "float32") -> None:
     of prototypes took 1.2 GB, 100,000 x 128); a tensor made eagerly is fed
     to the graph instead. The tensor lives as long as the array.
     """
-    key = (id(array), dtype)
-    kept = _KEPT.get(key)
-    if kept is not None and kept[0]() is array:
+    if _KEPT.get(array, dtype) is not None:
         return
     # Cast in numpy first: converting float64 then casting holds a float64
     # tensor copy on the way (98 MB more at 100,000 x 128).
     tensor = ops.convert_to_tensor(np.asarray(array, dtype=dtype))
     if _concrete(tensor[:1]) is None:  # traced: leave it to `constant`
         return
-    _KEPT[key] = (weakref.ref(array, lambda _: _KEPT.pop(key, None)), tensor)
+    _KEPT.put(array, dtype, tensor)
 
 
 def check_width(y_pred, dims: int, what: str) -> None:

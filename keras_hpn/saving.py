@@ -29,14 +29,15 @@ import weakref
 import numpy as np
 
 from keras_hpn.numerics import keep_tensor
+from keras_hpn.utils.memo import ArrayMemo
 from keras_hpn.utils.validation import check_prototypes
 
 # Above this many numbers (K x D), prototypes are stored in the weights file.
 INLINE_VALUES = 16_384
 
 _REGISTRY: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-# id(array) -> (weak reference to it, its fingerprint).
-_FINGERPRINTS: dict[int, tuple[weakref.ref, str]] = {}
+# The fingerprint of each registered array.
+_FINGERPRINTS = ArrayMemo()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,20 +78,16 @@ def register(array: np.ndarray) -> str:
     fingerprint remembered while it lives, so that saving a model twice
     hashes it once.
     """
-    known = _FINGERPRINTS.get(id(array))
-    if known is not None and known[0]() is array:
-        return known[1]
+    known = _FINGERPRINTS.get(array)
+    if known is not None:
+        return known
     return _register(array, fingerprint(array))
 
 
 def _register(array: np.ndarray, key: str) -> str:
     array.setflags(write=False)
     _REGISTRY[key] = array
-    identity = id(array)
-    _FINGERPRINTS[identity] = (
-        weakref.ref(array, lambda _: _FINGERPRINTS.pop(identity, None)),
-        key,
-    )
+    _FINGERPRINTS.put(array, None, key)
     return key
 
 

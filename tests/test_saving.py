@@ -17,6 +17,7 @@ import pytest
 
 import keras_hpn
 from keras_hpn import saving
+from keras_hpn.utils.memo import ArrayMemo
 
 BIG = (300, 64)  # 19,200 numbers: above saving.INLINE_VALUES
 
@@ -277,7 +278,7 @@ def fresh_registry(monkeypatch):
     import weakref
 
     monkeypatch.setattr(saving, "_REGISTRY", weakref.WeakValueDictionary())
-    monkeypatch.setattr(saving, "_FINGERPRINTS", {})
+    monkeypatch.setattr(saving, "_FINGERPRINTS", ArrayMemo())
 
 
 def saved_classifier(tmp_path, monkeypatch, by_reference):
