@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_hpn.utils.validation import check_positive, check_size
+from keras_hpn.utils.validation import check_matrix, check_positive, check_size
 
 # Below this total (squared chord) distance all examples point the same way,
 # up to the rounding of normalising them.
@@ -327,34 +327,8 @@ class SeparationLogger(keras.callbacks.Callback):
 
 
 def _matrix(value: object, name: str) -> np.ndarray:
-    """`value` as a finite 2-D numpy array (floats kept, others to float64)."""
-    try:
-        array = np.asarray(value)
-        if not np.issubdtype(array.dtype, np.floating):
-            array = array.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{name}` must be a numeric array of shape (num_examples, dims). "
-            f"Could not convert it: {error}"
-        ) from error
-    if array.ndim != 2:
-        raise ValueError(
-            f"`{name}` must be 2-D, of shape (num_examples, dims). Received an "
-            f"array of shape {array.shape}."
-        )
-    if array.shape[0] < 2 or array.shape[1] < 1:
-        raise ValueError(
-            f"`{name}` must hold at least 2 examples of at least 1 dimension. "
-            f"Received shape {array.shape}."
-        )
-    bad = ~np.isfinite(array).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise ValueError(
-            f"`{name}` holds NaN or infinite values in {rows.size} row(s), the "
-            f"first {rows[:5].tolist()}; every entry must be finite."
-        )
-    return array
+    """`value` as a finite 2-D array of at least 2 examples (floats kept)."""
+    return check_matrix(value, name, "num_examples", 2)
 
 
 def _class_index(

@@ -259,6 +259,62 @@ def row_norms(array: np.ndarray) -> np.ndarray:
     return norms
 
 
+def check_matrix(
+    value: object,
+    name: str,
+    rows: str,
+    min_rows: int,
+    dtype: object = None,
+) -> np.ndarray:
+    """`value` as a finite 2-D numpy array of at least `min_rows` rows.
+
+    Args:
+        value: array-like of shape `(rows, dims)`.
+        name: the argument name used in error messages.
+        rows: what the rows are, for messages (e.g. `"num_examples"`).
+        min_rows: the fewest rows allowed.
+        dtype: the dtype to convert to; `None` keeps floats as they are and
+            converts others to float64.
+
+    Returns:
+        The array.
+
+    Example:
+
+    ```python
+    >>> check_matrix([[1, 2], [3, 4]], "features", "num_examples", 2).dtype
+    dtype('float64')
+    ```
+    """
+    try:
+        array = np.asarray(value, dtype=dtype)
+        if not np.issubdtype(array.dtype, np.floating):
+            array = array.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`{name}` must be a numeric array of shape ({rows}, dims). "
+            f"Could not convert it: {error}"
+        ) from error
+    if array.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be 2-D, of shape ({rows}, dims). Received an array "
+            f"of shape {array.shape}."
+        )
+    if array.shape[0] < min_rows or array.shape[1] < 1:
+        raise ValueError(
+            f"`{name}` must hold at least {min_rows} row(s) ({rows}) of at least "
+            f"one dimension. Received shape {array.shape}."
+        )
+    bad = ~np.isfinite(array).all(axis=1)
+    if bad.any():
+        rows_found = np.flatnonzero(bad)
+        raise ValueError(
+            f"`{name}` holds NaN or infinite values in {rows_found.size} row(s), "
+            f"the first {rows_found[:5].tolist()}; every entry must be finite."
+        )
+    return array
+
+
 def check_prototypes(prototypes: object, name: str = "prototypes") -> np.ndarray:
     """Validates a prototype matrix and returns it with unit-length rows.
 
@@ -282,29 +338,7 @@ def check_prototypes(prototypes: object, name: str = "prototypes") -> np.ndarray
            [ 0. , -1. ]])
     ```
     """
-    try:
-        array = np.asarray(prototypes, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{name}` must be a numeric array of shape (num_classes, dims). "
-            f"Could not convert it: {error}"
-        ) from error
-    if array.ndim != 2:
-        raise ValueError(
-            f"`{name}` must be 2-D, of shape (num_classes, dims). "
-            f"Received an array of shape {array.shape}."
-        )
-    if array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(
-            f"`{name}` must hold at least one prototype of at least one dimension. "
-            f"Received shape {array.shape}."
-        )
-    bad = ~np.isfinite(array).all(axis=1)
-    if bad.any():
-        raise ValueError(
-            f"`{name}` holds NaN or infinite values in row(s) "
-            f"{np.flatnonzero(bad).tolist()}; every entry must be finite."
-        )
+    array = check_matrix(prototypes, name, "num_classes", 1, np.float64)
     norms = row_norms(array)
     zero = norms == 0.0
     if zero.any():
