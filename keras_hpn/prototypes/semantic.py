@@ -27,7 +27,7 @@ from keras_hpn.prototypes.optimize.annealing import (
 )
 from keras_hpn.prototypes.placement import hyperspherical
 from keras_hpn.utils.resources import check_memory
-from keras_hpn.utils.validation import check_size
+from keras_hpn.utils.validation import check_prototypes, check_size
 
 _WORD_SEPARATORS = re.compile(r"[\s_\-]+")
 
@@ -239,6 +239,7 @@ def semantic_prototypes(
     temperature: float = 0.05,
     steps: int | None = None,
     verbose: bool | None = None,
+    plain: np.ndarray | None = None,
 ) -> np.ndarray:
     """Prototypes spread over the sphere whose nearest neighbours follow the words.
 
@@ -285,6 +286,9 @@ def semantic_prototypes(
         steps: optimisation steps; `None` uses 2,000.
         verbose: progress bar on stderr for the placement without priors,
             see `optimize.smooth_max`.
+        plain: the placement without priors, `hyperspherical(K, dims,
+            seed=seed)`, when it is already at hand (e.g. for several
+            weights); `None` places it.
 
     Returns:
         Float64 array of shape `(num_classes, dims)` with unit rows.
@@ -329,7 +333,15 @@ def semantic_prototypes(
         8 * 8 * num_classes**2,
         f"Semantic priors for {num_classes} classes",
     )
-    plain = hyperspherical(num_classes, dims, seed=seed, verbose=verbose)
+    if plain is None:
+        plain = hyperspherical(num_classes, dims, seed=seed, verbose=verbose)
+    else:
+        plain = check_prototypes(plain, "plain")
+        if plain.shape != (num_classes, dims):
+            raise ValueError(
+                f"`plain` must have shape ({num_classes}, {dims}), the placement "
+                f"without priors. Received shape {plain.shape}."
+            )
     if weight == 0:
         return plain
     cap = largest_cosine(plain) + weight

@@ -249,3 +249,20 @@ def test_cifar100_same_trade_off_in_10_and_25_dims(bundled_words, dims):
     assert largest <= plain + 0.05
     assert gap >= 0.03
     assert share >= 0.5
+
+
+def test_plain_placement_given_equals_placed():
+    words = {
+        "oak": [1.0, 0.1, 0.0],
+        "pine": [0.9, 0.2, 0.0],
+        "shark": [0.0, 0.1, 1.0],
+        "trout": [0.1, 0.0, 0.9],
+    }
+    placed = semantic.semantic_prototypes(list(words), words, 2, seed=0, steps=50)
+    plain = placement.hyperspherical(4, 2, seed=0)
+    given = semantic.semantic_prototypes(
+        list(words), words, 2, seed=0, steps=50, plain=plain
+    )
+    np.testing.assert_array_equal(given, placed)
+    with pytest.raises(ValueError, match=r"`plain` must have shape \(4, 2\)"):
+        semantic.semantic_prototypes(list(words), words, 2, plain=plain[:3])
