@@ -7,7 +7,12 @@ the JAX backend), `bounds`, `separation`, `semantic` (priors from word
 vectors) and `io` (`.npz` files).
 """
 
-from keras_hpn.prototypes.bounds import levenshtein_bound, levenshtein_cosine
+from keras_hpn.prototypes.bounds import (
+    known_optimum,
+    levenshtein_bound,
+    levenshtein_cosine,
+    lower_bound,
+)
 from keras_hpn.prototypes.constructions.table import (
     best_construction as best_construction,
 )
@@ -33,12 +38,7 @@ from keras_hpn.prototypes.semantic import (
     rank_correlation,
     semantic_prototypes,
 )
-from keras_hpn.prototypes.separation import (
-    Separation,
-    known_optimum,
-    lower_bound,
-    separation,
-)
+from keras_hpn.prototypes.separation import Separation, separation
 from keras_hpn.utils.validation import check_prototypes as check_prototypes
 
 # The public API. Also importable from here, for code written before they

@@ -10,23 +10,11 @@ import math
 
 import numpy as np
 
-from keras_hpn.prototypes.bounds import (
-    cap_fraction,
-    known_optimum,
-    levenshtein_cosine,
-    lower_bound,
-)
+from keras_hpn.prototypes import bounds
 from keras_hpn.prototypes.optimize.blocks import nearest_cosines
 from keras_hpn.utils.validation import check_prototypes
 
-__all__ = [
-    "Separation",
-    "cap_fraction",
-    "known_optimum",
-    "levenshtein_cosine",
-    "lower_bound",
-    "separation",
-]
+__all__ = ["Separation", "separation"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,14 +89,14 @@ def separation(prototypes: object, *, method: str | None = None) -> Separation:
         )
     nearest = np.clip(nearest_cosines(points), -1.0, 1.0)
     largest = float(nearest.max())
-    bound = lower_bound(num_classes, dims) if dims >= 2 else 1.0
+    bound = bounds._lower_bound(num_classes, dims) if dims >= 2 else 1.0
     return Separation(
         num_classes=num_classes,
         dims=dims,
         largest_cosine=largest,
         smallest_angle=math.degrees(math.acos(largest)),
         mean_nearest_cosine=float(nearest.mean()),
-        optimum=known_optimum(num_classes, dims),
+        optimum=bounds.known_optimum(num_classes, dims),
         lower_bound=bound,
         gap=largest - bound,
         method=method,

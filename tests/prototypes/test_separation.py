@@ -4,12 +4,8 @@ import numpy as np
 import pytest
 
 from keras_hpn.prototypes import placement
-from keras_hpn.prototypes.separation import (
-    cap_fraction,
-    known_optimum,
-    lower_bound,
-    separation,
-)
+from keras_hpn.prototypes.bounds import cap_fraction, known_optimum, lower_bound
+from keras_hpn.prototypes.separation import separation
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
