@@ -7,8 +7,9 @@ task weight `t` of `MultiTaskLoss`. `objective` names a metric Keras logs
 with the direction a tuner must optimise it in;
 `HPNHyperModel.tuner_objective` is what to pass as a tuner's `objective`.
 
-keras-tuner is an optional dependency: `pip install keras-tuner` (on the
-TensorFlow backend keras-tuner 1.4 also needs `tensorboard` at import).
+keras-tuner is an optional dependency: `pip install "keras-hpn[tuning]"`
+(keras-tuner, with `tensorboard`, which keras-tuner 1.4 needs at import on
+TensorFlow, and `six`, which it needs elsewhere).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ _DIRECTIONS = {
 def _require_keras_tuner():
     if keras_tuner is None:
         raise ImportError(
-            "keras_hpn.tuning needs keras-tuner: `pip install keras-tuner` "
-            "(and `tensorboard` on the TensorFlow backend)."
+            'keras_hpn.tuning needs keras-tuner: `pip install "keras-hpn[tuning]"` '
+            "(keras-tuner with `tensorboard` and `six`)."
         )
 
 

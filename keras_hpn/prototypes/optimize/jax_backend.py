@@ -48,8 +48,8 @@ def anneal(
         import jax.numpy as jnp
     except ImportError as error:
         raise ImportError(
-            "backend='jax' needs JAX: pip install 'keras-hpn[jax]' (or jax[cuda12] "
-            "for a GPU)."
+            "backend='jax' needs JAX: `pip install \"keras-hpn[jax]\"` (or "
+            "`jax[cuda12]` for a GPU)."
         ) from error
     restarts, num_classes, dims = starts.shape
     block = blocks.block_rows(num_classes, 4 * num_classes * restarts)
