@@ -65,7 +65,7 @@ data:
 
 # The main job: the benchmark suite, headed by Fashion-MNIST.
 run: install data
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/keras-hpn
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/keras-hpn benchmark
 
 lint:
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ MODULES = {
     "keras_hpn.analysis": None,
     "keras_hpn.data": None,
     "keras_hpn.distribute": None,
-    "keras_hpn.tuning": ["HPNHyperModel", "objective"],
+    "keras_hpn.tuning": ["HPNHyperModel", "objective", "RangeMAE"],
 }
 
 

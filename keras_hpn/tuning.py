@@ -43,8 +43,51 @@ _HyperModel = object if keras_tuner is None else keras_tuner.HyperModel
 _DIRECTIONS = {
     "prototype_accuracy": "max",
     "regression_mae": "min",
+    "regression_range_mae": "min",
     "loss": "min",
 }
+
+
+@keras.saving.register_keras_serializable(package="keras_hpn")
+class RangeMAE(RegressionMAE):
+    """`RegressionMAE` over the width of the target range: a unit-free MAE.
+
+    `MAE / (upper - lower)`: 0.01 is an error of 1% of the range, whatever
+    the units of the target, so it can be added to an accuracy (a fraction
+    too). `HPNHyperModel` logs it as `regression_range_mae` and the
+    multi-task objective uses it.
+
+    Args:
+        lower: the target value of the lower prototype (as in the loss).
+        upper: the target value of the upper prototype (as in the loss).
+        upper_prototype: the direction `p_u`; `None` means `e_0`.
+        target_column: if given, the targets are `y_true[..., target_column]`.
+        name: name of the metric.
+        dtype: dtype of the metric's state.
+
+    Example:
+
+    ```python
+    metric = keras_hpn.tuning.RangeMAE(lower=0.0, upper=10.0)
+    metric.update_state([10.0, 4.0], np.array([[1.0, 0.0], [0.0, 1.0]]))
+    float(metric.result())  # predictions 10 and 5: MAE 0.5 over a range of 10
+    # 0.05
+    ```
+    """
+
+    def __init__(
+        self,
+        lower: float,
+        upper: float,
+        upper_prototype=None,
+        target_column: int | None = None,
+        name: str = "regression_range_mae",
+        dtype=None,
+    ):
+        super().__init__(lower, upper, upper_prototype, target_column, name, dtype)
+
+    def result(self):
+        return super().result() / (self.upper - self.lower)
 
 
 def _require_keras_tuner():
@@ -59,7 +102,8 @@ def objective(metric: str, validation: bool = True) -> keras_tuner.Objective:
     """The `keras_tuner.Objective` of a metric `keras_hpn` logs, with its direction.
 
     Accuracies (`prototype_accuracy`, `top_k_prototype_accuracy`) are
-    maximised; `regression_mae` and `loss` are minimised. The name is the
+    maximised; `regression_mae`, `regression_range_mae` (see `RangeMAE`) and
+    `loss` are minimised. The name is the
     one Keras writes to the `fit` history: the metric's `name`, with the
     `val_` prefix for the validation data.
 
@@ -148,7 +192,9 @@ class HPNHyperModel(_HyperModel):
     regression axis `e_0`), the loss is `MultiTaskLoss` with task weight `t`,
     `y` has shape `(batch, 2)` = `[class id, target]`, and
     `RegressionMAE(lower, upper, target_column=1)` is logged as
-    `regression_mae` (and `InvalidTargets` as `invalid_targets`);
+    `regression_mae` (in target units), `RangeMAE` as `regression_range_mae`
+    (the same over `upper - lower`, unit-free) and `InvalidTargets` as
+    `invalid_targets`;
     `class_weight` given to the search weights the class column (see
     `fit`).
 
@@ -339,17 +385,21 @@ class HPNHyperModel(_HyperModel):
         Returns:
             `objective("prototype_accuracy")`, one `keras_tuner.Objective`,
             for classification; with `regression`, the list
-            `[objective("prototype_accuracy"), objective("regression_mae")]`,
+            `[objective("prototype_accuracy"), objective("regression_range_mae")]`,
             which keras-tuner optimises as one multi-objective score
-            (`-accuracy + MAE`, minimised). A single objective is not
-            wrapped in a list: keras-tuner would report it as a negated
-            `MultiObjective`.
+            (`-accuracy + MAE / (upper - lower)`, minimised). Both terms
+            are fractions: a 1% gain in accuracy and an MAE smaller by 1%
+            of the target range improve it equally, whatever the units of
+            the target (the MAE in target units would swamp the accuracy
+            on targets such as diabetes progression, 25 to 346). A single
+            objective is not wrapped in a list: keras-tuner would report it
+            as a negated `MultiObjective`.
         """
         if self.regression is None:
             return objective("prototype_accuracy", validation)
         return [
             objective("prototype_accuracy", validation),
-            objective("regression_mae", validation),
+            objective("regression_range_mae", validation),
         ]
 
     def build(self, hp) -> keras.Model:
@@ -392,6 +442,7 @@ class HPNHyperModel(_HyperModel):
             metrics = [
                 PrototypeAccuracy(protos, label_column=0),
                 RegressionMAE(lower, upper, target_column=1),
+                RangeMAE(lower, upper, target_column=1),
             ]
             counts = [
                 InvalidLabels(self.num_classes, label_column=0),

@@ -245,13 +245,13 @@ CASES = [
     ),
     (
         "benchmark --seeds 0",
-        lambda: command_line("--seeds", "0"),
+        lambda: command_line("benchmark", "--seeds", "0"),
         CommandLineError,
         "--seeds",
     ),
     (
         "benchmark --dims 1",
-        lambda: command_line("--dims", "1"),
+        lambda: command_line("benchmark", "--dims", "1"),
         CommandLineError,
         "--dims",
     ),

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 keras_tuner = pytest.importorskip("keras_tuner")
+from sklearn.model_selection import train_test_split  # noqa: E402
 
 import keras_hpn  # noqa: E402
-from keras_hpn import data  # noqa: E402
+from keras_hpn import data, tuning  # noqa: E402
 from keras_hpn.tuning import HPNHyperModel, objective  # noqa: E402
 
 SEARCH_SCRIPT = Path(__file__).parent / "scripts" / "tuning_search.py"
@@ -109,7 +110,7 @@ def test_multitask_hypermodel_searches_the_weight():
     np.testing.assert_array_equal(hypermodel.prototypes(hp), protos)
     assert [(o.name, o.direction) for o in hypermodel.tuner_objective()] == [
         ("val_prototype_accuracy", "max"),
-        ("val_regression_mae", "min"),
+        ("val_regression_range_mae", "min"),
     ]
     # One value fixes t, and it is still recorded with the trial.
     fixed = keras_tuner.HyperParameters()
@@ -253,10 +254,14 @@ def test_multi_objective_search_on_wine(tmp_path):
         directory=str(tmp_path),
         project_name="wine",
     )
+    # Validate on a slice of the training data; the test split stays unseen.
+    x_fit, x_val, y_fit, y_val = train_test_split(
+        split.x_train, split.y_train, test_size=0.25, random_state=0
+    )
     tuner.search(
-        split.x_train,
-        split.y_train,
-        validation_data=(split.x_test, split.y_test),
+        x_fit,
+        y_fit,
+        validation_data=(x_val, y_val),
         epochs=2,
         batch_size=16,
         verbose=0,
@@ -266,27 +271,86 @@ def test_multi_objective_search_on_wine(tmp_path):
     for trial in trials:
         assert 0.0 <= trial.hyperparameters.values["weight"] <= 1.0
         history = trial.metrics.metrics
-        assert {"val_prototype_accuracy", "val_regression_mae"} <= set(history)
+        assert {
+            "val_prototype_accuracy",
+            "val_regression_mae",
+            "val_regression_range_mae",
+        } <= set(history)
 
-    # keras-tuner's multi-objective score, minimised: -accuracy + MAE, from the
-    # best epoch, whose metrics the trial keeps.
+    # keras-tuner's multi-objective score, minimised: -accuracy + MAE / range,
+    # from the best epoch, whose metrics the trial keeps.
     def combined(trial):
         accuracy = trial.metrics.get_last_value("val_prototype_accuracy")
         mae = trial.metrics.get_last_value("val_regression_mae")
-        return -accuracy + mae
+        return -accuracy + mae / (upper - lower)
 
     for trial in trials:
-        assert trial.score == pytest.approx(combined(trial), abs=1e-6)
+        assert trial.score == pytest.approx(combined(trial), abs=1e-5)
     assert trials[0].score <= trials[1].score
-    # The best model's MAE, decoded with numpy, matches the logged metric.
+    # The best model's MAE, decoded with numpy, matches the logged metrics.
     best = tuner.get_best_models()[0]
     predicted = keras_hpn.decode_regression(
-        best.predict(split.x_test, verbose=0), lower, upper
+        best.predict(x_val, verbose=0), lower, upper
     )
-    mae = float(np.mean(np.abs(predicted - split.y_test[:, 1])))
+    mae = float(np.mean(np.abs(predicted - y_val[:, 1])))
     assert mae == pytest.approx(
         trials[0].metrics.get_last_value("val_regression_mae"), rel=1e-4
     )
+    assert mae / (upper - lower) == pytest.approx(
+        trials[0].metrics.get_last_value("val_regression_range_mae"), rel=1e-4
+    )
+
+
+def test_range_mae_is_the_mae_over_the_range():
+    metric = tuning.RangeMAE(25.0, 346.0, target_column=1)
+    # Outputs at cos 1, -1 and 0 decode to 346, 25 and 185.5.
+    z = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], "float32")
+    y = np.array([[0, 346.0], [1, 57.1], [2, 153.4]], "float32")
+    metric.update_state(y, z)
+    assert float(metric.result()) == pytest.approx((0 + 32.1 + 32.1) / 3 / 321, 1e-5)
+    again = tuning.RangeMAE.from_config(metric.get_config())
+    assert (again.name, again.lower, again.upper, again.target_column) == (
+        "regression_range_mae",
+        25.0,
+        346.0,
+        1,
+    )
+
+
+def test_multitask_objective_weighs_accuracy_and_mae_as_fractions():
+    # Diabetes-scale targets (25 to 346): a 1% accuracy gain and an MAE smaller
+    # by 1% of the range must improve keras-tuner's combined score equally.
+    lower, upper = 25.0, 346.0
+    hypermodel = HPNHyperModel(
+        CountingBackbone(12), num_classes=3, dims=4, regression=(lower, upper)
+    )
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=hypermodel.tuner_objective(), max_trials=1
+    )
+    score = oracle.objective  # keras-tuner's MultiObjective, as a search uses it
+
+    def logs(accuracy, mae):  # what the compiled metrics log for these values
+        return {
+            "val_prototype_accuracy": accuracy,
+            "val_regression_mae": mae,
+            "val_regression_range_mae": mae / (upper - lower),
+        }
+
+    base = score.get_value(logs(0.80, 40.0))
+    better_accuracy = score.get_value(logs(0.81, 40.0))
+    better_mae = score.get_value(logs(0.80, 40.0 - 0.01 * (upper - lower)))
+    assert base - better_accuracy == pytest.approx(0.01, abs=1e-9)
+    assert base - better_mae == pytest.approx(0.01, abs=1e-9)
+    assert score.better_than(better_accuracy, base)
+    # The metric names match what the hypermodel's model logs.
+    model = hypermodel.build(keras_tuner.HyperParameters())
+    x = np.zeros((4, 12), "float32")
+    y = np.array([[0, 30.0], [1, 100.0], [2, 200.0], [0, 300.0]], "float32")
+    logged = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert logged["regression_range_mae"] == pytest.approx(
+        logged["regression_mae"] / (upper - lower), rel=1e-5
+    )
+    assert set(logs(0, 0)) <= {f"val_{name}" for name in logged}
 
 
 class InterruptTrial(keras.callbacks.Callback):

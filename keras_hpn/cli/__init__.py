@@ -1,11 +1,12 @@
 """The `keras-hpn` command.
 
-`keras-hpn` (or `keras-hpn benchmark`) runs the benchmark suite, on
+`keras-hpn benchmark` runs the benchmark suite (about 9 minutes), on
 Fashion-MNIST by default;
 `keras-hpn digits` trains an HPN and a softmax cross-entropy baseline on
 scikit-learn's digits and prints their test accuracy side by side;
 `keras-hpn prototypes` places prototypes, prints their separation and saves
-them.
+them. `keras-hpn` with no command prints the help, which lists the three
+commands, and exits with status 0: nothing long starts by accident.
 """
 
 from __future__ import annotations
@@ -153,11 +154,13 @@ def parser() -> argparse.ArgumentParser:
         description="Hyperspherical Prototype Networks for Keras 3.",
     )
     main.add_argument("--version", action="version", version=f"keras-hpn {__version__}")
-    commands = main.add_subparsers(dest="command")
+    commands = main.add_subparsers(
+        dest="command", required=True, metavar="{benchmark,digits,prototypes}"
+    )
     bench = commands.add_parser(
         "benchmark",
         help="HPN vs softmax, cosine softmax and MSE on Fashion-MNIST and "
-        "bundled data (default)",
+        "bundled data (about 9 minutes; `make run`)",
     )
     bench.add_argument(
         "--items",
@@ -220,7 +223,7 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(handler=_benchmark)
     job = commands.add_parser(
-        "digits", help="HPN vs softmax cross-entropy on scikit-learn digits (default)"
+        "digits", help="HPN vs softmax cross-entropy on scikit-learn digits"
     )
     job.add_argument(
         "--dims", type=at_least(2), default=10, help="output dimensions (10)"
@@ -240,18 +243,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs `keras-hpn` with `argv` (default: the command line)."""
+    """Runs `keras-hpn` with `argv` (default: the command line).
+
+    With no arguments it prints the help (the three commands) and returns 0;
+    options without a command are refused by argparse (exit status 2).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if (
-        not argv
-        or argv[0].startswith("-")
-        and argv[0]
-        not in (
-            "-h",
-            "--help",
-            "--version",
-        )
-    ):
-        argv = ["benchmark", *argv]
-    args = parser().parse_args(argv)
+    main = parser()
+    if not argv:
+        main.print_help()
+        return 0
+    args = main.parse_args(argv)
     return args.handler(args)

@@ -50,10 +50,12 @@ def image_classification(
         split: a tfds split, e.g. `"train"` or `"validation"`.
         image_size: side of the square images, at least 8.
         batch_size: examples per batch, at least 1.
-        augment: random crops and flips; `None` means only for `"train"`
-            splits.
-        shuffle: shuffle files and examples; `None` means only for
-            `"train"` splits.
+        augment: random crops and flips; `None` means only for the whole
+            `"train"` split. A slice such as `"train[:90%]"` is not
+            augmented unless `augment=True`: a validation slice
+            (`"train[90%:]"`) must be scored on unaltered images.
+        shuffle: shuffle files and examples; `None` means only for the
+            whole `"train"` split (a slice needs `shuffle=True`).
         seed: seed of the shuffle and the augmentation.
         data_dir: where tfds keeps its data; `None` for tfds' default.
         download: whether tfds may download and prepare the dataset.

@@ -168,10 +168,12 @@ def cifar(
         name: `"cifar10"` or `"cifar100"`.
         split: a tfds split, e.g. `"train"`, `"test"` or `"train[:90%]"`.
         batch_size: examples per batch, at least 1.
-        augment: random crop and flip; `None` means only for `"train"`
-            splits.
-        shuffle: shuffle files and examples; `None` means only for
-            `"train"` splits.
+        augment: random crop and flip; `None` means only for the whole
+            `"train"` split. A slice such as `"train[:90%]"` is not
+            augmented unless `augment=True`: a validation slice
+            (`"train[90%:]"`) must be scored on unaltered images.
+        shuffle: shuffle files and examples; `None` means only for the
+            whole `"train"` split (a slice needs `shuffle=True`).
         seed: seed of the shuffle and the augmentation; `None` for a
             different order every run.
         data_dir: where tfds keeps its data; `None` for tfds' default.
@@ -190,15 +192,18 @@ def cifar(
     Example:
 
     ```
-    train = keras_hpn.data.cifar("cifar100", "train", batch_size=128, seed=0)
-    test = keras_hpn.data.cifar("cifar100", "test", batch_size=500)
+    # Validate on a slice of the training data; touch "test" once, at the end.
+    train = keras_hpn.data.cifar(
+        "cifar100", "train[:90%]", batch_size=128, augment=True, shuffle=True, seed=0
+    )
+    valid = keras_hpn.data.cifar("cifar100", "train[90%:]", batch_size=500)
     protos = keras_hpn.prototypes.hyperspherical(100, 50, seed=0)
     model.compile(
         optimizer="sgd",
         loss=keras_hpn.losses.PrototypeCosineLoss(protos),
         metrics=[keras_hpn.metrics.PrototypeAccuracy(protos)],
     )
-    model.fit(train, validation_data=test, epochs=250)
+    model.fit(train, validation_data=valid, epochs=250)
     ```
 
     References:
@@ -258,7 +263,8 @@ def load(
 
     Checks `split`, imports TensorFlow and tfds (an `ImportError` names the
     extra to install), and resolves `augment` and `shuffle`: `None` means
-    only for training splits. Returns `(tf, dataset, info, augment, shuffle)`.
+    only for the whole split `"train"`, never for a slice of it (a slice may
+    be the validation set). Returns `(tf, dataset, info, augment, shuffle)`.
     """
     if not isinstance(split, str) or not split:
         raise ValueError(
@@ -273,7 +279,8 @@ def load(
             f"keras_hpn.data needs TensorFlow Datasets to load {name!r}: "
             '`pip install "keras-hpn[tfds]"`.'
         ) from error
-    training = split.startswith("train")
+    # Only the plain "train" split: "train[90%:]" is often the validation set.
+    training = split.strip() == "train"
     augment = training if augment is None else bool(augment)
     shuffle = training if shuffle is None else bool(shuffle)
     dataset, info = tfds.load(

@@ -46,16 +46,34 @@ def test_prototypes_command_prints_separation_and_saves(tmp_path, capsys):
     assert metadata["dims"] == 6
 
 
-def test_default_command_is_the_benchmark(tmp_path, capsys):
-    status = cli.main(["--quick", "--items", "regression", "--out", str(tmp_path)])
-    assert status == 0
+def test_no_command_prints_the_help_and_starts_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("usage: keras-hpn")
+    for name in ("benchmark", "digits", "prototypes"):
+        assert f"    {name}  " in printed
+    assert "(default)" not in printed  # no command is run by default
+    assert list(tmp_path.iterdir()) == []  # no benchmark started: no hpn-results/
+    # Options without a command are refused (exit 2), not run as the benchmark.
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--quick"])
+    assert stop.value.code == 2
+    assert "required: {benchmark,digits,prototypes}" in capsys.readouterr().err
+
+
+def test_benchmark_command_runs_the_benchmark(tmp_path, capsys):
+    arguments = ["--quick", "--items", "regression", "--out", str(tmp_path)]
+    assert cli.main(["benchmark", *arguments]) == 0
     printed = capsys.readouterr().out
     assert "Diabetes test MAE" in printed and "quick mode" in printed
     assert (tmp_path / "results.json").exists()
 
 
 def test_benchmark_prints_the_published_rows(tmp_path, capsys):
-    status = cli.main(["--quick", "--items", "published", "--out", str(tmp_path)])
+    status = cli.main(
+        ["benchmark", "--quick", "--items", "published", "--out", str(tmp_path)]
+    )
     assert status == 0
     printed = capsys.readouterr().out
     assert "image items on Fashion-MNIST (mlp)" in printed
@@ -65,10 +83,12 @@ def test_benchmark_prints_the_published_rows(tmp_path, capsys):
 
 
 def test_benchmark_refuses_what_cannot_run(tmp_path, capsys):
-    assert cli.main(["--model", "cnn", "--dataset", "digits", "--quick"]) == 2
+    assert (
+        cli.main(["benchmark", "--model", "cnn", "--dataset", "digits", "--quick"]) == 2
+    )
     assert "--model cnn needs --dataset fashion_mnist" in capsys.readouterr().out
     arguments = ["--dataset", "digits", "--items", "published", "--out", str(tmp_path)]
-    assert cli.main(["--quick", *arguments]) == 2
+    assert cli.main(["benchmark", "--quick", *arguments]) == 2
     assert "need dataset='fashion_mnist'" in capsys.readouterr().err
 
 
@@ -85,7 +105,9 @@ def test_benchmark_without_the_data_says_how_to_install_it(
     monkeypatch.setattr(fashion, "DEBIAN_FOLDER", str(tmp_path / "not-installed"))
     fashion._arrays.cache_clear()
     try:
-        status = cli.main(["--quick", "--items", "dims", "--out", str(tmp_path)])
+        status = cli.main(
+            ["benchmark", "--quick", "--items", "dims", "--out", str(tmp_path)]
+        )
     finally:
         fashion._arrays.cache_clear()
     assert status == 1
@@ -104,7 +126,16 @@ def test_benchmark_dims_on_fashion_mnist_in_quick_mode(tmp_path, capsys):
             "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
         )
     data.fashion_mnist(train_size=100, download=False)  # fails here in CI if absent
-    arguments = ["--quick", "--items", "dims", "--dims", "2", "--epochs", "2"]
+    arguments = [
+        "benchmark",
+        "--quick",
+        "--items",
+        "dims",
+        "--dims",
+        "2",
+        "--epochs",
+        "2",
+    ]
     assert cli.main([*arguments, "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "MLP body (32 ReLU), 2 epochs, 1,000 of the 60,000" in printed
@@ -158,7 +189,7 @@ def test_benchmark_out_is_checked_before_any_work(tmp_path, capsys, stub_items):
         ("/sys/keras-hpn-results", "`out` must be a folder that can be created"),
     ]
     for out, message in cases:
-        argv = ["--quick", "--dataset", "digits", "--items", "regression"]
+        argv = ["benchmark", "--quick", "--dataset", "digits", "--items", "regression"]
         assert cli.main([*argv, "--out", str(out)]) == 2
         captured = capsys.readouterr()
         assert message in captured.err and "Traceback" not in captured.err
@@ -168,7 +199,7 @@ def test_benchmark_out_is_checked_before_any_work(tmp_path, capsys, stub_items):
 
 def test_benchmark_keeps_an_existing_results_json(tmp_path, capsys, stub_items):
     (tmp_path / "results.json").write_text('{"three": "days"}')
-    argv = ["--quick", "--dataset", "digits", "--items", "regression"]
+    argv = ["benchmark", "--quick", "--dataset", "digits", "--items", "regression"]
     assert cli.main([*argv, "--out", str(tmp_path)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert stub_items == []

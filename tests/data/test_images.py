@@ -76,3 +76,26 @@ def test_bad_arguments(kwargs, word):
 def test_datasets_without_labels_are_refused(mock):
     with pytest.raises(ValueError, match="'image' and 'label'"):
         data.image_classification("coco_captions", "train", image_size=8)
+
+
+def test_a_validation_slice_of_train_is_not_augmented(mock):
+    # "train[50%:]" held out for validation: the central crop, in file order,
+    # every time (an augmented or shuffled pipeline would differ between runs).
+    def run():
+        dataset, _ = data.image_classification(
+            "imagenet2012", "train[50%:]", image_size=16, batch_size=3
+        )
+        return list(dataset.as_numpy_iterator())
+
+    first, second = run(), run()
+    raw = tfds.load("imagenet2012", split="train[50%:]", shuffle_files=False)
+    labels = np.array([example["label"] for example in raw.as_numpy_iterator()])
+    np.testing.assert_array_equal(np.concatenate([y for _, y in first]), labels)
+    for (a, _), (b, _) in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The whole "train" split is still augmented by default.
+    train, _ = data.image_classification(
+        "imagenet2012", "train", image_size=16, batch_size=6
+    )
+    once, again = next(train.as_numpy_iterator()), next(train.as_numpy_iterator())
+    assert not np.array_equal(once[0], again[0])

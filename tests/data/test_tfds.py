@@ -234,3 +234,31 @@ def test_tfds_leaves_no_folders_in_the_system_temp(mock):
     before = tfds_folders()
     _all(data.cifar("cifar10", "test", batch_size=4))
     assert tfds_folders() == before
+
+
+@pytest.mark.parametrize("split", ["train[50%:]", "train[:50%]", "train[6:]"])
+def test_a_slice_of_train_is_neither_augmented_nor_shuffled_by_default(mock, split):
+    # A slice may be the validation set: scored on the unaltered images, in order.
+    raw_images, raw_labels = _raw("cifar10", split)
+    images, labels, _ = _all(data.cifar("cifar10", split, batch_size=4, seed=0))
+    np.testing.assert_array_equal(labels, raw_labels)
+    mean, std = np.array(CIFAR_MEAN["cifar10"]), np.array(CIFAR_STD["cifar10"])
+    np.testing.assert_allclose(images, (raw_images / 255.0 - mean) / std, atol=1e-5)
+
+
+def test_a_slice_of_train_is_augmented_when_asked(mock):
+    raw_images, raw_labels = _raw("cifar10", "train[:50%]")
+    dataset = data.cifar(
+        "cifar10", "train[:50%]", batch_size=4, augment=True, shuffle=False, seed=0
+    )
+    images, labels, _ = _all(dataset)
+    np.testing.assert_array_equal(labels, raw_labels)
+    mean, std = np.array(CIFAR_MEAN["cifar10"]), np.array(CIFAR_STD["cifar10"])
+    pixels = np.rint((images * std + mean) * 255.0).astype("uint8")
+    assert all(_is_crop_and_flip(p, r) for p, r in zip(pixels, raw_images, strict=True))
+    assert not np.array_equal(pixels, raw_images)
+    # shuffle=True on a slice: the same examples, another order (seeded).
+    shuffled = _all(
+        data.cifar("cifar10", "train[:50%]", batch_size=6, shuffle=True, seed=3)
+    )
+    np.testing.assert_array_equal(np.sort(shuffled[1]), np.sort(raw_labels))
