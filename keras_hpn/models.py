@@ -181,9 +181,19 @@ class _HPNTask(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        frozen = None
         if isinstance(config["backbone"], dict):
+            frozen = config["backbone"].get("config", {}).get("trainable") is False
             config["backbone"] = keras.layers.deserialize(config["backbone"])
-        return cls(**config)
+        model = cls(**config)
+        if frozen:
+            # `deserialize` leaves the backbone's layers trainable (a Sequential
+            # forgets the flag, a keras-hub Backbone keeps only its own): freeze
+            # them before `compile_from_config` builds the optimizer. Through
+            # True, since TensorFlow skips setting an attribute to its value.
+            model.backbone.trainable = True
+            model.backbone.trainable = False
+        return model
 
 
 class _ClassPrototypes(_HPNTask):

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import keras
 import numpy as np
@@ -121,7 +122,7 @@ def test_a_plain_layer_backbone_with_input_shape():
     assert flat.get_layer("projection").kernel.shape == (8 * 8 * 16, 2)
 
 
-def test_frozen_backbone_stage_then_unfrozen(digits):
+def test_frozen_backbone_stage_then_unfrozen(digits, tmp_path):
     images, labels = digits
     keras.utils.set_random_seed(0)
     model = HPNClassifier(conv_backbone(), 10, seed=0)
@@ -135,6 +136,12 @@ def test_frozen_backbone_stage_then_unfrozen(digits):
         not np.array_equal(b, a)
         for b, a in zip(head, weights(model.get_layer("projection")), strict=True)
     )
+    model.save(tmp_path / "frozen.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. optimizer variables that do not fit
+        loaded = keras.saving.load_model(tmp_path / "frozen.keras")
+    assert loaded.backbone.trainable is False
+    assert len(loaded.trainable_weights) == 2  # the projection's kernel and bias
     model.backbone.trainable = True
     model.compile(optimizer=keras.optimizers.Adam(1e-4))
     model.fit(images[:64], labels[:64], epochs=1, batch_size=32, verbose=0)
@@ -318,7 +325,10 @@ def test_a_keras_hub_backbone(tmp_path):
     ids, cosines, names = model.predict_top_k(images, k=3)
     assert sorted(ids[0]) == [0, 1, 2] and names.shape == (12, 3)
     model.save(tmp_path / "hub.keras")
-    loaded = keras.saving.load_model(tmp_path / "hub.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = keras.saving.load_model(tmp_path / "hub.keras")
+    assert loaded.backbone.trainable is False
     assert type(loaded.backbone) is keras_hub.models.ResNetBackbone
     np.testing.assert_array_equal(
         loaded.predict_outputs(images), model.predict_outputs(images)
