@@ -172,7 +172,9 @@ class _HPNTask(keras.Model):
             "dims": self.dims,
             "pooling": self.pooling,
             "dropout": self.dropout,
-            "head_dtype": self.head_dtype,
+            "head_dtype": self.head_dtype
+            if self.head_dtype is None or isinstance(self.head_dtype, str)
+            else keras.dtype_policies.serialize(self.head_dtype),
             "input_shape": None
             if self._input_shape_arg is None
             else list(self._input_shape_arg),

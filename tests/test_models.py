@@ -123,6 +123,21 @@ def test_a_plain_layer_backbone_with_input_shape():
     assert flat.get_layer("projection").kernel.shape == (8 * 8 * 8, 2)
 
 
+def test_head_dtype_keeps_the_head_in_float32_under_mixed_precision():
+    backbone = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(16, dtype="mixed_float16")]
+    )
+    for head_dtype in ("float32", keras.DTypePolicy("float32")):
+        model = HPNClassifier(backbone, 3, dims=2, head_dtype=head_dtype)
+        again = HPNClassifier.from_config(model.get_config())
+        for built in (model, again):
+            assert built.get_layer("projection").dtype_policy.name == "float32"
+            assert keras.backend.standardize_dtype(built.output.dtype) == "float32"
+    outputs = model.predict_outputs(np.ones((2, 6), "float32"))
+    assert outputs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(outputs, axis=1), 1.0, rtol=1e-6)
+
+
 def test_frozen_backbone_stage_then_unfrozen(digits, tmp_path):
     images, labels = digits
     keras.utils.set_random_seed(0)
@@ -265,19 +280,28 @@ def test_saved_models_load_in_a_fresh_process_with_identical_predictions(
     trained_models, tmp_path
 ):
     x, models = trained_models
+    # 300 x 64 prototypes are too large for the config: the weights file holds them.
+    large = np.random.default_rng(1).standard_normal((300, 64))
+    large /= np.linalg.norm(large, axis=1, keepdims=True)
+    models = {**models, "large": HPNClassifier(dense_backbone(), 300, prototypes=large)}
+    models["large"].compile()
+    assert set(models["large"].get_config()["prototypes"]) == {"sha256", "shape"}
     np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "prototypes.npy", large)
     for name, model in models.items():
         model.save(tmp_path / f"{name}.keras")
         np.save(tmp_path / f"{name}.npy", model.predict_outputs(x))
     code = f"""
         import keras_hpn, keras, numpy as np
         x = np.load({str(tmp_path / "x.npy")!r})
-        for name in ("classifier", "regressor", "multitask"):
+        for name in ("classifier", "regressor", "multitask", "large"):
             model = keras.saving.load_model({str(tmp_path)!r} + f"/{{name}}.keras")
             same = np.array_equal(
                 model.predict_outputs(x), np.load({str(tmp_path)!r} + f"/{{name}}.npy")
             )
             print(name, type(model).__name__, same)
+        given = np.load({str(tmp_path / "prototypes.npy")!r})
+        print(np.array_equal(model.prototypes, given))
         """
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
     done = subprocess.run(
@@ -288,10 +312,12 @@ def test_saved_models_load_in_a_fresh_process_with_identical_predictions(
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split("\n")[-4:-1] == [
+    assert done.stdout.split("\n")[-6:-1] == [
         "classifier HPNClassifier True",
         "regressor HPNRegressor True",
         "multitask HPNMultiTask True",
+        "large HPNClassifier True",
+        "True",
     ]
 
 
