@@ -271,6 +271,7 @@ def test_save_and_load_in_one_process_predicts_the_same(trained_models, tmp_path
             getattr(loaded, "prototypes", 0), getattr(model, "prototypes", 0)
         )
         assert type(loaded.loss) is type(model.loss)
+        assert getattr(loaded, "class_names", 0) == getattr(model, "class_names", 0)
     # The restored compile trains on.
     loaded.fit(x[:8], np.stack(loaded.predict(x[:8]), axis=1), verbose=0)
 
