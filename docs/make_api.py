@@ -21,6 +21,7 @@ MODULES = {
     ],
     "keras_hpn.metrics": None,
     "keras_hpn.initializers": None,
+    "keras_hpn.models": None,
     "keras_hpn.analysis": None,
     "keras_hpn.data": None,
     "keras_hpn.distribute": None,

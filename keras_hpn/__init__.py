@@ -1,7 +1,8 @@
 """keras-hpn: Hyperspherical Prototype Networks for Keras 3.
 
 Public API: `prototypes` (placement on the sphere, numpy), `layers`,
-`losses`, `metrics`, `initializers`, `saving`, `distribute`, `data`,
+`losses`, `metrics`, `initializers`, `models` (task models: a backbone
+with an HPN head), `saving`, `distribute`, `data`,
 `analysis` (class separation, CKA, linear probes), `tuning`, and the
 decoders `predict_classes`, `class_scores` and `decode_regression`.
 
@@ -21,6 +22,7 @@ from keras_hpn import (
     layers,
     losses,
     metrics,
+    models,
     prototypes,
     saving,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "models",
     "predict_classes",
     "prototypes",
     "saving",

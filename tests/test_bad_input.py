@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import keras_hpn
-from keras_hpn import initializers, layers, losses, metrics
+from keras_hpn import initializers, layers, losses, metrics, models
 from keras_hpn.benchmarks.suite import check_out
 from keras_hpn.prototypes import (
     hyperspherical,
@@ -615,7 +615,128 @@ CASES = [
         ValueError,
         "at least 2 entries",
     ),
+    # Task models (keras_hpn.models).
+    (
+        "classifier with one class",
+        lambda: models.HPNClassifier(_dense(), 1),
+        ValueError,
+        "num_classes=1",
+    ),
+    (
+        "classifier backbone that is not a layer",
+        lambda: models.HPNClassifier(lambda x: x, 3),
+        ValueError,
+        "keras.Model",
+    ),
+    (
+        "classifier on a plain layer without input_shape",
+        lambda: models.HPNClassifier(_keras().layers.Dense(4), 3),
+        ValueError,
+        "input_shape",
+    ),
+    (
+        "classifier input_shape 'a'",
+        lambda: models.HPNClassifier(_keras().layers.Dense(4), 3, input_shape="a"),
+        ValueError,
+        "input_shape='a'",
+    ),
+    (
+        "classifier pooling 'mean'",
+        lambda: models.HPNClassifier(_dense(), 3, pooling="mean"),
+        ValueError,
+        "pooling='mean'",
+    ),
+    (
+        "classifier 4-D features with pooling None",
+        lambda: models.HPNClassifier(_conv(), 3, pooling=None),
+        ValueError,
+        "pooling=None",
+    ),
+    (
+        "classifier dropout 1",
+        lambda: models.HPNClassifier(_dense(), 3, dropout=1.0),
+        ValueError,
+        "dropout=1.0",
+    ),
+    (
+        "classifier with two class names for three classes",
+        lambda: models.HPNClassifier(_dense(), 3, class_names=["a", "b"]),
+        ValueError,
+        "Received 2 names",
+    ),
+    (
+        "classifier class_names as one string",
+        lambda: models.HPNClassifier(_dense(), 3, class_names="abc"),
+        ValueError,
+        "sequence of strings",
+    ),
+    (
+        "classifier prototypes of another class count",
+        lambda: models.HPNClassifier(_dense(), 4, prototypes=P),
+        ValueError,
+        "(10, 5)",
+    ),
+    (
+        "classifier prototypes and word vectors",
+        lambda: models.HPNClassifier(
+            _dense(), 5, prototypes=P[:5], word_vectors=VECTORS
+        ),
+        ValueError,
+        "not both",
+    ),
+    (
+        "classifier dims 1",
+        lambda: models.HPNClassifier(_dense(), 3, dims=1),
+        ValueError,
+        "dims=1",
+    ),
+    (
+        "classifier top-k beyond num_classes",
+        lambda: models.HPNClassifier(_dense(), 3).predict_top_k(np.ones((1, 4)), k=4),
+        ValueError,
+        "k=4",
+    ),
+    (
+        "regressor lower above upper",
+        lambda: models.HPNRegressor(_dense(), 2.0, 1.0),
+        ValueError,
+        "lower",
+    ),
+    (
+        "multi-task dims 2",
+        lambda: models.HPNMultiTask(_dense(), 3, 0.0, 1.0, dims=2),
+        ValueError,
+        "dims=2",
+    ),
+    (
+        "multi-task weight 2",
+        lambda: models.HPNMultiTask(_dense(), 3, 0.0, 1.0, weight=2.0),
+        ValueError,
+        "weight",
+    ),
+    (
+        "multi-task prototypes not orthogonal to e_0",
+        lambda: models.HPNMultiTask(_dense(), 3, 0.0, 1.0, prototypes=P[:3]),
+        ValueError,
+        "orthogonal",
+    ),
 ]
+
+
+def _keras():
+    import keras
+
+    return keras
+
+
+def _dense():
+    keras = _keras()
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
+
+
+def _conv():
+    keras = _keras()
+    return keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3)])
 
 
 def _hypermodel(**kwargs):
