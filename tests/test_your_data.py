@@ -1,5 +1,5 @@
 """docs/your_data.md runs as written, on TensorFlow and JAX, on a folder of
-real Fashion-MNIST images written as PNG files (200 per class to train, 50
+real Fashion-MNIST images written as PNG files (100 per class to train, 30
 per class to test), and beats chance on the test folder."""
 
 import os
@@ -14,7 +14,7 @@ import keras_hpn
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "your_data.md"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
-TRAIN_PER_CLASS, TEST_PER_CLASS = 200, 50
+TRAIN_PER_CLASS, TEST_PER_CLASS = 100, 30
 
 pytestmark = [
     pytest.mark.slow,
