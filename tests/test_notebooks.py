@@ -260,3 +260,14 @@ def test_notebook_runs_in_smoke_mode(name, overrides, tmp_path, monkeypatch):
         if "smoke" in namespace:  # the tfds mock, if a failing cell left it open
             namespace["smoke"].close()
         keras.utils.clear_session()
+
+
+def test_notebooks_use_the_public_api_only():
+    """No notebook builds its model from keras-hpn's benchmark internals."""
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        code = "".join(
+            "".join(cell["source"])
+            for cell in json.loads(path.read_text())["cells"]
+            if cell["cell_type"] == "code"
+        )
+        assert "keras_hpn.benchmarks" not in code, path.name
