@@ -14,16 +14,18 @@ from keras import ops
 
 from keras_hpn import saving
 from keras_hpn.numerics import (
-    InvalidLabelWarning,
     as_float32,
-    check_concrete_targets,
-    check_regression_range,
     check_width,
-    class_labels,
     constant,
     cosine_with,
-    label_validity,
     masked,
+)
+from keras_hpn.targets import (
+    InvalidLabelWarning,
+    check_concrete_targets,
+    check_regression_range,
+    class_labels,
+    label_validity,
     numeric_targets,
     per_example,
     regression_targets,
@@ -207,7 +209,7 @@ class _CheckedLoss(keras.losses.Loss):
     Before Keras casts `y_true` to the loss dtype (float32, where a large
     label could round onto a class id), the labels are checked exactly,
     reported as `invalid_labels` / `invalid_targets` say (see
-    `keras_hpn.numerics.report_invalid`: eager calls check on the host,
+    `keras_hpn.targets.report_invalid`: eager calls check on the host,
     compiled JAX and TensorFlow steps call back only from a batch holding an
     invalid value), and invalid labels are replaced by -1, which stays
     invalid. The first eager call also warns about regression targets

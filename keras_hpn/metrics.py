@@ -8,15 +8,17 @@ from keras import ops
 from keras_hpn import saving
 from keras_hpn.numerics import (
     as_float32,
-    check_regression_range,
     check_width,
-    class_labels,
     constant,
     cosine_with,
     has_direction,
     masked,
-    regression_targets,
     true_class_rank,
+)
+from keras_hpn.targets import (
+    check_regression_range,
+    class_labels,
+    regression_targets,
 )
 from keras_hpn.utils.resources import CLASS_CHUNK
 from keras_hpn.utils.validation import (

@@ -11,7 +11,7 @@ from keras_hpn.losses import (
     MultiTaskLoss,
     PrototypeCosineLoss,
 )
-from keras_hpn.numerics import class_labels
+from keras_hpn.targets import class_labels
 
 PROTOS = keras_hpn.prototypes.hyperspherical(10, 5, seed=0)
 

@@ -241,9 +241,9 @@ def test_distributed_custom_step_keeps_weights_finite(digits):
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF XLA only")
 def test_tf_xla_step_says_that_only_the_metric_counts(digits, monkeypatch):
     # No host callback compiles under XLA: the loss says so when traced.
-    from keras_hpn import numerics
+    from keras_hpn import targets
 
-    monkeypatch.setattr(numerics, "_XLA_WARNED", [])
+    monkeypatch.setattr(targets, "_XLA_WARNED", [])
     x, y = digits
     model = digits_model(
         keras_hpn.prototypes.hyperspherical(10, 5, seed=0), jit_compile=True

@@ -23,8 +23,8 @@ from keras_hpn.models.task import (
     _keep_prototypes,
     default_dims,
 )
-from keras_hpn.numerics import check_regression_range
 from keras_hpn.prototypes import multitask
+from keras_hpn.targets import check_regression_range
 from keras_hpn.utils.validation import check_seed, check_size, check_weight
 
 __all__ = [

@@ -9,7 +9,7 @@ from keras_hpn.decoding import decode_regression
 from keras_hpn.losses import HypersphericalRegressionLoss
 from keras_hpn.metrics import InvalidTargets, RegressionMAE
 from keras_hpn.models.task import _HPNTask
-from keras_hpn.numerics import check_regression_range
+from keras_hpn.targets import check_regression_range
 from keras_hpn.utils.validation import check_size, check_unit_vector, default_axis
 
 __all__ = [
