@@ -196,4 +196,3 @@ def _in_shape_inference() -> bool:
     except ImportError:  # a Keras without it: tensors there are symbolic
         return False
     return in_symbolic_scope()
-
