@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from keras_hpn.benchmarks.common import TITLES
 
 LABELS = {
@@ -192,9 +194,9 @@ def plot(results: dict, directory: Path, plt, save) -> list[Path]:
             for when, style in (("before", "s--"), ("after", "o-")):
                 bins = entries[kind]["reliability"][when]
                 ece = entries[kind][f"ece_{when}"]["mean"]
-                axis.plot(
-                    bins["confidence"],
-                    bins["accuracy"],
+                axis.plot(  # None (an empty bin) becomes NaN: a gap
+                    np.asarray(bins["confidence"], dtype=float),
+                    np.asarray(bins["accuracy"], dtype=float),
                     style,
                     label=f"{when} (ECE {ece:.3f})",
                 )

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from keras_hpn import data
+from keras_hpn import acceptance_threshold, data
 from keras_hpn.benchmarks import report, suite
 from keras_hpn.benchmarks.items import calibration, incremental, openset
 from keras_hpn.benchmarks.models import Budget
@@ -32,7 +32,7 @@ def test_items_run_from_the_suite_print_tables_and_plots(tmp_path, capsys):
     for title in (
         "Class-incremental Digits: each task trains 2 epochs",
         "HPN reserves all 10 prototypes (D = 6)",
-        "2 x 5         20  hpn",
+        "2 x 5        20  hpn",
         "Open set: trained on Digits classes 0-4 (HPN D = 6)",
         "softmax max logit",
         "Calibration on the Digits test set: 15-bin ECE",
@@ -73,8 +73,16 @@ def test_items_run_from_the_suite_print_tables_and_plots(tmp_path, capsys):
     hpn = results["calibration"]["hpn"]
     assert hpn["temperature"]["mean"] < 1.0
     assert hpn["nll_after"]["mean"] < hpn["nll_before"]["mean"]
-    bins = hpn["reliability"]["after"]["count"]
-    assert len(bins) == 15 and sum(bins) == 450  # digits' test images
+    for kind in calibration.KINDS:
+        bins = results["calibration"][kind]["reliability"]["after"]
+        count = np.asarray(bins["count"])
+        assert len(count) == 15 and count.sum() == 450  # digits' test images
+        # One seed: the library's ECE is the count-weighted gap of these bins.
+        gap = np.abs(
+            np.asarray(bins["confidence"], float) - np.asarray(bins["accuracy"], float)
+        )
+        ece = np.nansum(count * gap) / count.sum()
+        assert results["calibration"][kind]["ece_after"]["mean"] == pytest.approx(ece)
 
 
 def test_forgetting_of_a_hand_made_matrix():
@@ -102,11 +110,24 @@ def test_a_grown_head_keeps_the_old_classes_weights(kind):
 
 def test_false_accepts_at_95_percent_true_accepts():
     known = np.arange(1, 101) / 100.0  # 0.01 ... 1.00
-    # numpy's 5% quantile of 100 values: 0.05 + 0.95 * 0.01
-    assert openset.threshold(known) == pytest.approx(0.0595)
-    unknown = np.array([0.0, 0.05, 0.0595, 0.5])
-    # Accepted: 0.0595 (at the threshold) and 0.5.
+    # 95 of 100 accepted: the 95th best score, 1.00 - 0.94.
+    assert openset.threshold(known) == pytest.approx(0.06)
+    assert np.mean(known >= openset.threshold(known)) == 0.95
+    unknown = np.array([0.0, 0.05, 0.06, 0.5])
+    # Accepted: 0.06 (at the threshold) and 0.5.
     assert openset.false_accepts(known, unknown) == 0.5
+    # 0.7 of 10 scores: the 7th best (as the library rounds).
+    assert openset.threshold(np.arange(10.0), accept=0.7) == 3.0
+
+
+def test_threshold_rule_is_the_librarys_for_cosines():
+    rng = np.random.default_rng(0)
+    outputs, protos = rng.normal(size=(101, 4)), np.eye(4)
+    cosines = openset.score("hpn", "cosine", outputs, protos)
+    for accept in (0.5, 0.9, 0.95, 1.0):
+        assert openset.threshold(cosines, accept) == pytest.approx(
+            acceptance_threshold(outputs, protos, accept), abs=1e-12
+        )
 
 
 def test_known_scores_of_each_head():

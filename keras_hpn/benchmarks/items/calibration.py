@@ -2,10 +2,12 @@
 
 HPN and softmax train on all ten classes (same body and budget as the other
 image items; HPN at the largest output dimensionality of `settings.dims`).
-Probabilities: for HPN a softmax over the cosines to the prototypes, for
-softmax over the logits, each divided by a temperature: 1 ("before"), then
+Probabilities: for HPN a softmax over the cosines to the prototypes
+(`keras_hpn.calibration.class_probabilities`), for softmax over the logits
+(`logit_probabilities`), each divided by a temperature: 1 ("before"), then
 the temperature that minimises the negative log-likelihood on validation
-images held out from training ("after"; Guo et al., ICML 2017). Reported on
+images held out from training ("after", `fit_temperature` and
+`fit_logit_temperature`; Guo et al., ICML 2017). Reported on
 the test set: the expected calibration error (15 equal-width confidence
 bins) and the negative log-likelihood, before and after.
 """
@@ -16,7 +18,14 @@ import numpy as np
 
 from keras_hpn.benchmarks import models, tasks
 from keras_hpn.benchmarks.common import Settings, summary
-from keras_hpn.decoding import class_scores
+from keras_hpn.calibration import (
+    class_probabilities,
+    expected_calibration_error,
+    fit_logit_temperature,
+    fit_temperature,
+    logit_probabilities,
+    negative_log_likelihood,
+)
 from keras_hpn.utils.progress import ProgressBar
 
 KINDS = ("hpn", "softmax")
@@ -54,21 +63,21 @@ def run(settings: Settings, progress: ProgressBar) -> dict:
             )
             held_out = models.outputs_of(model, split.x_val)
             test = models.outputs_of(model, split.x_test)
-            if kind == "hpn":  # the cosines play the logits' part
+            if kind == "hpn":
                 protos = np.asarray(model.loss.prototypes)
-                held_out, test = (
-                    class_scores(held_out, protos),
-                    class_scores(test, protos),
-                )
-            temperature = fit_temperature(held_out, split.y_val)
-            before = softmax(test)
-            after = softmax(test / temperature)
+                temperature = fit_temperature(held_out, protos, split.y_val)
+                before = class_probabilities(test, protos)
+                after = class_probabilities(test, protos, temperature)
+            else:
+                temperature = fit_logit_temperature(held_out, split.y_val)
+                before = logit_probabilities(test)
+                after = logit_probabilities(test, temperature)
             entry = measured[kind]
             for name, value in (
                 ("accuracy", accuracy),
                 ("temperature", temperature),
-                ("ece_before", expected_calibration_error(before, split.y_test)),
-                ("ece_after", expected_calibration_error(after, split.y_test)),
+                ("ece_before", expected_calibration_error(before, split.y_test, BINS)),
+                ("ece_after", expected_calibration_error(after, split.y_test, BINS)),
                 ("nll_before", negative_log_likelihood(before, split.y_test)),
                 ("nll_after", negative_log_likelihood(after, split.y_test)),
             ):
@@ -93,45 +102,25 @@ def run(settings: Settings, progress: ProgressBar) -> dict:
     return results
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    weights = np.exp(shifted)
-    return weights / weights.sum(axis=-1, keepdims=True)
-
-
-def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    chosen = probabilities[np.arange(len(labels)), labels]
-    return float(-np.mean(np.log(np.maximum(chosen, 1e-300))))
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    from scipy.optimize import minimize_scalar
-
-    def loss(log_t):
-        return negative_log_likelihood(softmax(logits / np.exp(log_t)), labels)
-
-    return float(np.exp(minimize_scalar(loss, bounds=(-10, 10), method="bounded").x))
-
-
 def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = BINS):
-    """Per equal-width confidence bin: `count`, mean `confidence`, `accuracy`
+    """Per equal-width confidence bin `((b - 1) / bins, b / bins]` (those of
+    `expected_calibration_error`): `count`, mean `confidence` and `accuracy`
     (NaN in an empty bin)."""
     confidence = probabilities.max(axis=-1)
     right = probabilities.argmax(axis=-1) == labels
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges, right=True) - 1, 0, bins - 1)
     count = np.bincount(which, minlength=bins)
     with np.errstate(invalid="ignore"):
         mean_confidence = np.bincount(which, confidence, bins) / count
         accuracy = np.bincount(which, right, bins) / count
     return {
         "count": count.tolist(),
-        "confidence": mean_confidence.tolist(),
-        "accuracy": accuracy.tolist(),
+        "confidence": _listed(mean_confidence),
+        "accuracy": _listed(accuracy),
     }
 
 
-def expected_calibration_error(probabilities, labels, bins=BINS):
-    table = reliability(probabilities, labels, bins)
-    count = np.asarray(table["count"])
-    gap = np.abs(np.asarray(table["confidence"]) - np.asarray(table["accuracy"]))
-    return float(np.nansum(count * gap) / count.sum())
+def _listed(values: np.ndarray) -> list[float | None]:
+    """A list for JSON: `None` where a bin is empty (NaN)."""
+    return [None if np.isnan(value) else float(value) for value in values]

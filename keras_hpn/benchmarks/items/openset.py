@@ -14,7 +14,9 @@ classes 0-9; a higher score means "known". Scores:
 Reported: the AUROC for telling classes 5-9 from 0-4, and the
 false-accept rate (the share of 5-9 accepted) at the threshold that accepts
 95% of the known validation images (held out from training), with the
-share of known test images that threshold accepts.
+share of known test images that threshold accepts. HPN rejects with the
+library (`acceptance_threshold`, `predict_classes(..., min_cosine=...)`);
+the other scores take their threshold by the same rule (`threshold`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 
 from keras_hpn.benchmarks import models, tasks
 from keras_hpn.benchmarks.common import Settings, summary
-from keras_hpn.decoding import class_scores
+from keras_hpn.decoding import acceptance_threshold, class_scores, predict_classes
 from keras_hpn.utils.progress import ProgressBar
 
 KNOWN = 5  # classes below this train the networks; the rest are unknown
@@ -43,8 +45,10 @@ def runs(settings: Settings) -> int:
 
 def threshold(known: np.ndarray, accept: float = ACCEPT) -> float:
     """The score that accepts (`score >= threshold`) a share `accept` of
-    `known`: their `1 - accept` quantile (numpy's linear interpolation)."""
-    return float(np.quantile(np.asarray(known, dtype=np.float64), 1.0 - accept))
+    `known`: the `ceil(accept * n)`-th best of the `n` scores, the rule of
+    `keras_hpn.acceptance_threshold` for cosines, applied to any score."""
+    scores = np.sort(np.asarray(known, dtype=np.float64))[::-1]
+    return float(scores[max(1, int(np.ceil(accept * scores.size - 1e-9))) - 1])
 
 
 def false_accepts(
@@ -95,15 +99,19 @@ def run(settings: Settings, progress: ProgressBar) -> dict:
             test = models.outputs_of(model, split.x_test)
             for name in names:
                 entry = measured[f"{kind}/{name}"]
-                val_scores = score(kind, name, held_out, protos, scale)
                 test_scores = score(kind, name, test, protos, scale)
                 fpr, tpr, _ = roc_curve(known, test_scores)
-                level = threshold(val_scores)
+                if kind == "hpn":  # the library's rejection
+                    level = acceptance_threshold(held_out, protos, ACCEPT)
+                    accepted = predict_classes(test, protos, min_cosine=level) >= 0
+                else:
+                    level = threshold(score(kind, name, held_out, protos, scale))
+                    accepted = test_scores >= level
                 for key, value in (
                     ("accuracy", accuracy),
                     ("auroc", roc_auc_score(known, test_scores)),
-                    ("far", float(np.mean(test_scores[~known] >= level))),
-                    ("tar", float(np.mean(test_scores[known] >= level))),
+                    ("far", float(np.mean(accepted[~known]))),
+                    ("tar", float(np.mean(accepted[known]))),
                     ("roc", np.interp(ROC_POINTS, fpr, tpr).tolist()),
                 ):
                     entry[key].append(value)
