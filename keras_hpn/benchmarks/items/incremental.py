@@ -18,13 +18,15 @@ Adam for every task) and the epochs per task are the same for every head:
 After each task the test images of every class seen so far are scored.
 Final accuracy: over all ten classes after the last task. Forgetting: the
 accuracy on a task's classes just after learning it minus at the end,
-averaged over every task but the last (Chaudhry et al., ECCV 2018).
+averaged over every task but the last (Chaudhry et al., ECCV 2018, take the
+best earlier accuracy instead of the one just after learning).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from keras_hpn import data
 from keras_hpn.benchmarks import models, tasks
 from keras_hpn.benchmarks.common import Settings, summary
 from keras_hpn.decoding import predict_classes
@@ -101,7 +103,7 @@ def _dims(settings: Settings) -> int:
 def sequence(
     settings: Settings,
     kind: str,
-    split,
+    split: data.Split,
     task_size: int,
     replay: int,
     seed: int,
