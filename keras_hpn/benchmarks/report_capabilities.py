@@ -51,7 +51,8 @@ def incremental_table(results: dict) -> str:
     entries = results["incremental"]
     epochs = results["settings"]["classification"]["epochs"]
     lines = [
-        f"Class-incremental {_title(results)}: each task trains {epochs} epochs on "
+        f"Class-incremental {_title(results)}: each task trains {epochs} "
+        f"epoch{'' if epochs == 1 else 's'} on "
         f"its own classes (+ replay images per old class); {_setup(results)}; "
         f"HPN reserves all 10 prototypes (D = {entries['dims']}), softmax and "
         "cosine grow their head",
