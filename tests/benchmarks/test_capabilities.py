@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_hpn import acceptance_threshold, data
-from keras_hpn.benchmarks import report, suite
+from keras_hpn.benchmarks import report, suite, tasks
 from keras_hpn.benchmarks.items import calibration, incremental, openset
 from keras_hpn.benchmarks.models import Budget
 
@@ -175,3 +175,15 @@ def test_tables_of_stored_results_without_rerunning():
     assert "softmax(logits / T)" in table and "1.5000 +- 0.0000" in table
     assert "hpn softmax" not in table
     assert calibration.KINDS == ("hpn", "softmax")
+
+
+def test_validation_is_carved_from_the_training_set():
+    settings = suite.Settings.quick("digits")
+    whole = tasks.split(settings, seed=0)
+    held = tasks.split(settings, seed=0, validation=True)
+    # 15% of digits' 1,347 training images (scikit-learn rounds up), by class.
+    assert len(held.y_val) == 203 and len(held.y_train) == 1347 - 203
+    np.testing.assert_array_equal(held.x_test, whole.x_test)
+    train_rows = {row.tobytes() for row in held.x_train}
+    assert not any(row.tobytes() in train_rows for row in held.x_val)
+    assert np.bincount(held.y_val, minlength=10).min() >= 18

@@ -137,6 +137,10 @@ def test_settings_are_checked():
         common.Settings.default("digits", "cnn")
     with pytest.raises(ValueError, match="`losses` must be among"):
         common.Settings(losses=("hpn", "triplet"))
+    with pytest.raises(ValueError, match=r"`task_sizes` must be .* from 1 to 10"):
+        common.Settings(task_sizes=(2, 0))
+    with pytest.raises(ValueError, match=r"`replay` must be .* >= 0"):
+        common.Settings(replay=(-20,))
     cnn = common.Settings.default("fashion_mnist", "cnn")
     assert cnn.train_size is None and cnn.classification.epochs == 15
 
