@@ -110,7 +110,9 @@ def fit_temperature(outputs: object, prototypes: object, labels: object) -> floa
     relative width of `1e-12`, between `T = 1e-4` and `T = 1e4`. When the
     validation outputs are all classified right with room to spare, the
     likelihood keeps rising as `T` falls and the fit returns `1e-4`, the end
-    of the range: fit on data the model was not trained on.
+    of the range; when they are mostly wrong (worse than uniform
+    probabilities), it returns `1e4`. Fit on data the model was not trained
+    on.
 
     Use the validation outputs of a split the model was not trained on, of
     the same classes; for softmax logits use `fit_logit_temperature`.
@@ -311,9 +313,9 @@ def _fit(rows: np.ndarray, protos: np.ndarray | None, label_scores: np.ndarray):
     # log(beta) = -log(T): from T = 1e4 (low) to T = 1e-4 (high).
     low, high = (-np.log(10.0) * end for end in LOG10_TEMPERATURE_RANGE[::-1])
     if slope(high) <= 0.0:
-        return float(np.exp(-high))
+        return 10.0 ** LOG10_TEMPERATURE_RANGE[0]
     if slope(low) >= 0.0:
-        return float(np.exp(-low))
+        return 10.0 ** LOG10_TEMPERATURE_RANGE[1]
     while high - low > 1e-12:
         middle = 0.5 * (low + high)
         if slope(middle) < 0.0:
@@ -431,7 +433,7 @@ def _check_labels(labels: object, num_examples: int, num_classes: int) -> np.nda
     bad = (ids < 0) | (ids >= num_classes)
     if bad.any():
         raise ValueError(
-            f"`labels` must be class ids in [0, {num_classes}) (the classes placed). "
+            f"`labels` must be class ids in [0, {num_classes}), one per class scored. "
             f"Received {int(bad.sum())} outside, e.g. {ids[bad][0]}."
         )
     return ids

@@ -337,6 +337,82 @@ CASES = [
         "one class id per example",
     ),
     (
+        "classifier reserve -1",
+        lambda: models.HPNClassifier(_dense(), 3, reserve=-1),
+        ValueError,
+        "reserve",
+    ),
+    (
+        "classifier reserve with word vectors",
+        lambda: models.HPNClassifier(
+            _dense(), 5, dims=3, reserve=2, word_vectors=VECTORS
+        ),
+        ValueError,
+        "reserve",
+    ),
+    (
+        "classifier temperature 0",
+        lambda: models.HPNClassifier(_dense(), 3, temperature=0.0),
+        ValueError,
+        "temperature",
+    ),
+    (
+        "multi-task temperature NaN",
+        lambda: models.HPNMultiTask(_dense(), 3, 0.0, 1.0, temperature=np.nan),
+        ValueError,
+        "temperature",
+    ),
+    (
+        "prototypes without the reserve",
+        lambda: models.HPNClassifier(_dense(), 8, prototypes=P[:8], reserve=2),
+        ValueError,
+        "(num_classes + reserve, dims) = (10, dims)",
+    ),
+    (
+        "more classes added than reserved",
+        lambda: models.HPNClassifier(_dense(), 3, reserve=1).add_classes(2),
+        ValueError,
+        "reserve",
+    ),
+    (
+        "names added to a model without names",
+        lambda: models.HPNClassifier(_dense(), 3, reserve=1).add_classes(["x"]),
+        ValueError,
+        "how many classes",
+    ),
+    (
+        "a count added to a model with names",
+        lambda: models.HPNClassifier(
+            _dense(), 2, reserve=1, class_names=["a", "b"]
+        ).add_classes(1),
+        ValueError,
+        "names of the new",
+    ),
+    (
+        "model min_cosine 2",
+        lambda: models.HPNClassifier(_dense(), 3).predict_classes(
+            np.zeros((1, 4)), min_cosine=2
+        ),
+        ValueError,
+        "min_cosine",
+    ),
+    (
+        "model probabilities at temperature -1",
+        lambda: models.HPNClassifier(_dense(), 3).predict_probabilities(
+            np.zeros((1, 4)), temperature=-1.0
+        ),
+        ValueError,
+        "temperature",
+    ),
+    (
+        "model temperature fitted on a label of a reserved class",
+        lambda: models.HPNClassifier(_dense(), 2, reserve=1).fit_temperature(
+            np.ones((2, 4)), [0, 2]
+        ),
+        ValueError,
+        "[0, 2)",
+    ),
+    (
         "invalid-label count of 1 class",
         lambda: metrics.InvalidLabels(1),
         ValueError,

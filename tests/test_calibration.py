@@ -122,7 +122,9 @@ def test_chunked_fit_equals_the_fit_on_stored_scores(monkeypatch):
 def test_fit_on_separable_data_stops_at_the_end_of_the_range():
     # Every label the best class by far: the likelihood rises as T falls.
     z = np.array([[1.0, 0.0], [0.0, 1.0]])
-    assert fit_temperature(z, np.eye(2), [0, 1]) == pytest.approx(1e-4)
+    assert fit_temperature(z, np.eye(2), [0, 1]) == 1e-4
+    # Every label the worst class: uniform probabilities are the best fit.
+    assert fit_temperature(z, np.eye(2), [1, 0]) == 1e4
 
 
 def test_expected_calibration_error_by_hand():
