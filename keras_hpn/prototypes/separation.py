@@ -41,7 +41,7 @@ class Separation:
         else:
             best = f"known optimum {self.optimum:.6f} (gap {self.gap:.6f})"
         if self.optimal:
-            best += ": optimal"
+            best = f"optimal: {best}"
         made = "" if self.method is None else f", method {self.method}"
         return (
             f"{self.num_classes} prototypes in {self.dims} dims: "

@@ -260,11 +260,12 @@ def isotropic_points(order: int) -> np.ndarray:
     ((112, 21), [-0.333333333, 0.111111111])
     ```
     """
-    if order not in (2, 3, 4, 5, 7, 8, 9) or isinstance(order, bool):
+    integer = isinstance(order, (int, np.integer)) and not isinstance(order, bool)
+    if not integer or order not in (2, 3, 4, 5, 7, 8, 9):
         raise ValueError(
             f"`order` must be a prime power from 2 to 9. Received: order={order!r}"
         )
-    return _isotropic(order)
+    return _isotropic(int(order))
 
 
 def _isotropic(order: int) -> np.ndarray:
