@@ -22,7 +22,8 @@ configurations built here:
   112 in 21 dims, q = 2 the 27 again), here for q = 3, 4, 5 and 7.
 
 Each configuration is built on demand; the Leech vectors behind most of
-them are built once per process (their integer form, 4.7 MB, no seed).
+them are built once per process (`lattices` caches their integer form,
+4.7 MB; nothing depends on a seed).
 
 References:
     H. Cohn, A. Kumar. Universally optimal distribution of points on
@@ -149,9 +150,10 @@ def _hemicube() -> np.ndarray:
     return np.array(signs) / math.sqrt(5.0)
 
 
-@functools.lru_cache(maxsize=1)
 def _leech() -> np.ndarray:
-    return lattices._leech_integral().astype(np.int64)  # norm 32, products 8 x
+    # Norm 32, inner products 8 times the unscaled ones; int32 products do
+    # not overflow (int8 would). Not cached: lattices caches the int8 form.
+    return lattices._leech_integral().astype(np.int32)
 
 
 def _leech_slice(fixed: list[np.ndarray], products: list[int]) -> np.ndarray:
