@@ -158,5 +158,7 @@ def test_separation_optimal_only_within_tolerance():
 def test_unknown_sizes_refused():
     with pytest.raises(ValueError, match=r"num_points=5 points in dims=5"):
         sharp.sharp_configuration(5, 5)
-    with pytest.raises(ValueError, match=r"`order` must be a prime power"):
+    with pytest.raises(ValueError, match=r"prime powers \(2, 3, 4, 5, 7\)"):
         sharp.isotropic_points(6)
+    with pytest.raises(ValueError, match=r"order=8"):
+        sharp.isotropic_points(8)

@@ -1,7 +1,8 @@
 """Every known construction for `K` prototypes in `D` dims, best first (numpy only).
 
-A construction is a code or configuration of `keras_hpn.prototypes.constructions.codes`
-and `keras_hpn.prototypes.constructions.lattices`, adapted to `D`:
+A construction is a code or configuration of `keras_hpn.prototypes.constructions.codes`,
+`keras_hpn.prototypes.constructions.lattices` and
+`keras_hpn.prototypes.constructions.sharp`, adapted to `D`:
 
 * zero padding: a construction in `n <= D` dimensions keeps its cosines;
 * puncturing: deleting `p` coordinates of a binary code of length `D + p`
