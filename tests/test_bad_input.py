@@ -25,6 +25,7 @@ from keras_hpn.prototypes import (
     save_prototypes,
     semantic_prototypes,
 )
+from keras_hpn.prototypes.constructions import sharp
 
 
 class CommandLineError(Exception):
@@ -473,6 +474,25 @@ CASES = [
         lambda: hyperspherical(10, 3, seed=1.5),
         ValueError,
         "seed=1.5",
+    ),
+    # Sharp configurations.
+    (
+        "sharp configuration not built",
+        lambda: sharp.sharp_configuration(5, 5),
+        ValueError,
+        "num_points=5",
+    ),
+    (
+        "isotropic order not a prime power",
+        lambda: sharp.isotropic_points(6),
+        ValueError,
+        "order=6",
+    ),
+    (
+        "isotropic order as text",
+        lambda: sharp.isotropic_points("3"),
+        ValueError,
+        "order='3'",
     ),
     # Prototype files.
     (
