@@ -17,7 +17,12 @@ import numpy as np
 
 from keras_hpn.decoding import _class_outputs
 from keras_hpn.utils.resources import BLOCK_BYTES, CLASS_CHUNK, check_memory
-from keras_hpn.utils.validation import check_positive, check_prototypes, check_size
+from keras_hpn.utils.validation import (
+    check_positive,
+    check_prototypes,
+    check_size,
+    numeric_array,
+)
 
 __all__ = [
     "class_probabilities",
@@ -359,13 +364,7 @@ def _block(num_classes: int) -> int:
 
 
 def _logits(logits: object, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(logits, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{name}` must be a numeric array of shape (..., num_classes). "
-            f"Could not convert it: {error}"
-        ) from error
+    array = numeric_array(logits, name, "(..., num_classes)")
     if array.ndim < 1 or array.shape[-1] < 1:
         raise ValueError(
             f"`{name}` must have a last axis of at least one class. Received "
@@ -375,13 +374,7 @@ def _logits(logits: object, name: str) -> np.ndarray:
 
 
 def _check_probabilities(probabilities: object) -> np.ndarray:
-    try:
-        probs = np.asarray(probabilities, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            "`probabilities` must be a numeric array of shape (num_examples, "
-            f"num_classes). Could not convert it: {error}"
-        ) from error
+    probs = numeric_array(probabilities, "probabilities", "(num_examples, num_classes)")
     if probs.ndim != 2 or probs.shape[0] < 1 or probs.shape[1] < 2:
         raise ValueError(
             "`probabilities` must be 2-D, (num_examples, num_classes), with at "

@@ -14,19 +14,14 @@ from keras_hpn.utils.validation import (
     check_size,
     check_unit_vector,
     default_axis,
+    numeric_array,
     row_norms,
 )
 
 
 def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
     """`outputs` as float64 with unit rows (zero rows stay zero, NaN stays NaN)."""
-    try:
-        array = np.asarray(outputs, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`outputs` must be a numeric array of shape (..., dims). Could not "
-            f"convert it: {error}"
-        ) from error
+    array = numeric_array(outputs, "outputs", "(..., dims)")
     if array.ndim < 1:
         raise ValueError("`outputs` must have a last axis of width dims. Got a scalar.")
     if dims is not None and array.shape[-1] != dims:
