@@ -316,7 +316,7 @@ def check_matrix(
     """
     array = numeric_array(value, name, f"({rows}, dims)", dtype)
     if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float64)
+        array = numeric_array(array, name, f"({rows}, dims)")
     if array.ndim != 2:
         raise ValueError(
             f"`{name}` must be 2-D, of shape ({rows}, dims). Received an array "
