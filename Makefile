@@ -26,7 +26,7 @@ FASHION_MNIST_PACKAGE := dataset-fashion-mnist
 FASHION_MNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz \
 	t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
 
-.PHONY: run test install install-dev data lint format wheel-check
+.PHONY: run test install install-dev data lint format wheel-check docs docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,7 +75,17 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev lint data
+# The documentation site, built offline into site/ (open site/index.html).
+docs: $(BIN)/python
+	$(BIN)/pip install -q -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The strict build alone (no broken link, no missing reference), as CI runs
+# it in `make test` with the dev extra's packages.
+docs-check:
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: install-dev lint docs-check data
 	@echo "== benchmark smoke run (bench/prototypes.py --quick)"
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python bench/prototypes.py --quick 2>/dev/null
 	@set -e; once=1; for backend in $(BACKENDS); do \
