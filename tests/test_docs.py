@@ -1,4 +1,4 @@
-"""Every ```python block of README.md and docs/*.md runs as written.
+"""Every ```python block of README.md and docs/**/*.md runs as written.
 
 Blocks of one file share a namespace, like cells of a notebook, which starts
 with `x_train, y_train, x_test, y_test` from scikit-learn's digits (the data
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # docs/your_data.md needs a folder of images: tests/test_your_data.py runs it.
 DOCUMENTS = [
     ROOT / "README.md",
-    *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "your_data.md"),
+    *sorted(p for p in (ROOT / "docs").rglob("*.md") if p.name != "your_data.md"),
 ]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -31,13 +31,20 @@ def python_blocks(path):
 def test_documents_have_examples():
     assert python_blocks(ROOT / "README.md")
     assert python_blocks(ROOT / "docs" / "distribution.md")
+    # Each loss and metric page shows a runnable example.
+    for folder in ("losses", "metrics"):
+        pages = sorted((ROOT / "docs" / folder).glob("*.md"))
+        assert len(pages) > 1
+        for page in pages:
+            if page.name != "index.md":
+                assert python_blocks(page), f"{page} has no python example"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     [path for path in DOCUMENTS if python_blocks(path)],
-    ids=lambda path: path.name,
+    ids=lambda path: str(path.relative_to(ROOT)),
 )
 def test_document_runs(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
