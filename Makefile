@@ -76,8 +76,15 @@ format:
 	$(BIN)/ruff check --fix .
 
 # The documentation site, built offline into site/ (open site/index.html).
+# mkdocstrings reads the sources without importing them, so only the `docs`
+# extra's packages are installed (read from pyproject.toml; Python 3.10, which
+# has no tomllib, installs the package with the extra instead).
+DOCS_REQUIREMENTS := import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["docs"]))
+
 docs: $(BIN)/python
-	$(BIN)/pip install -q -e ".[docs]"
+	$(BIN)/python -c '$(DOCS_REQUIREMENTS)' > $(VENV)/docs-requirements.txt 2>/dev/null \
+		&& $(BIN)/pip install -q -r $(VENV)/docs-requirements.txt \
+		|| $(BIN)/pip install -q -e ".[docs]"
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The strict build alone (no broken link, no missing reference), as CI runs
