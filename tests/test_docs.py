@@ -40,6 +40,16 @@ def test_documents_have_examples():
                 assert python_blocks(page), f"{page} has no python example"
 
 
+def test_every_plot_is_shown():
+    """Each image in docs/img/ is on a page of the site (mkdocs copies the
+    folder whole, so an image no page shows is only dead weight)."""
+    pages = "".join(path.read_text() for path in (ROOT / "docs").rglob("*.md"))
+    images = sorted((ROOT / "docs" / "img").glob("*.png"))
+    assert images
+    missing = [image.name for image in images if f"img/{image.name})" not in pages]
+    assert not missing, f"no page shows {missing}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
