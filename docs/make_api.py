@@ -26,6 +26,8 @@ MODULES = {
     "keras_hpn.data": None,
     "keras_hpn.distribute": None,
     "keras_hpn.tuning": ["HPNHyperModel", "objective", "RangeMAE"],
+    "keras_hpn.plots": None,
+    "keras_hpn.projector": None,
 }
 
 
