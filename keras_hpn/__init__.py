@@ -3,13 +3,16 @@
 Public API: `prototypes` (placement on the sphere, numpy), `layers`,
 `losses`, `metrics`, `initializers`, `models` (task models: a backbone
 with an HPN head), `saving`, `distribute`, `data`,
-`analysis` (class separation, CKA, linear probes), `tuning`, and the
+`analysis` (class separation, CKA, linear probes), `tuning`, `plots`
+(matplotlib pictures of prototypes, outputs and results; the `plots`
+extra), `projector` (TensorBoard's embedding projector), and the
 decoders `predict_classes`, `class_scores` and `decode_regression`.
 
 `import keras_hpn` imports Keras and the modules that hold layers, losses,
 metrics and initializers; their decorators register every class with Keras'
 serialisation, so a saved model loads after `import keras_hpn`. Only
-`tuning` (keras-tuner, the `tuning` extra) is imported on first use.
+`tuning` (keras-tuner, the `tuning` extra) is imported on first use;
+`plots` imports matplotlib when one of its functions is called.
 """
 
 import importlib
@@ -23,6 +26,8 @@ from keras_hpn import (
     losses,
     metrics,
     models,
+    plots,
+    projector,
     prototypes,
     saving,
 )
@@ -41,7 +46,9 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "plots",
     "predict_classes",
+    "projector",
     "prototypes",
     "saving",
     "tuning",
