@@ -40,6 +40,23 @@ def test_documents_have_examples():
                 assert python_blocks(page), f"{page} has no python example"
 
 
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_relative_links_resolve_in_the_repository():
+    """Links read on GitHub (README.md, docs/, the changelog) point to files
+    that exist; `mkdocs build --strict` checks the same links on the site."""
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "CONTRIBUTING.md"]
+    broken = []
+    for page in [*pages, *(ROOT / "docs").rglob("*.md")]:
+        for link in LINK.findall(page.read_text()):
+            if link.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            if not (page.parent / link.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {link}")
+    assert not broken
+
+
 def test_every_plot_is_shown():
     """Each image in docs/img/ is on a page of the site (mkdocs copies the
     folder whole, so an image no page shows is only dead weight)."""
