@@ -26,7 +26,7 @@ FASHION_MNIST_PACKAGE := dataset-fashion-mnist
 FASHION_MNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz \
 	t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
 
-.PHONY: run test install install-dev data lint format wheel-check docs docs-check
+.PHONY: run test install install-dev data lint format wheel-check notebooks docs docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ data:
 # The main job: the benchmark suite, headed by Fashion-MNIST.
 run: install data
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/keras-hpn benchmark
+
+# Re-executes the five notebooks on this machine and saves them with their
+# outputs (nbclient, a fresh kernel each); prints how long each took.
+notebooks: install-dev data
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python notebooks/execute.py
 
 lint:
 	$(BIN)/ruff check .

@@ -232,3 +232,30 @@ def test_a_missing_matplotlib_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"keras-hpn\[plots\]"):
         plots.plot_cosines(np.eye(2), np.arange(2), np.eye(2))
+
+
+def test_keras_hpn_imports_without_matplotlib():
+    """matplotlib is an extra: without it `import keras_hpn` works and a plot
+    names the extra to install."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # as if not installed\n"
+        "import keras_hpn\n"
+        "try:\n"
+        "    keras_hpn.plots.plot_prototypes([[1.0, 0.0], [0.0, 1.0]])\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 'pip install "keras-hpn[plots]"' in done.stdout
