@@ -29,7 +29,7 @@ FASHION_MNIST_PACKAGE := dataset-fashion-mnist
 FASHION_MNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz \
 	t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
 
-.PHONY: run test install install-dev data lint format wheel-check
+.PHONY: run test install install-dev data lint format wheel-check notebooks docs docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ data:
 run: install data
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/keras-hpn benchmark
 
+# Re-executes the five notebooks on this machine and saves them with their
+# outputs (nbclient, a fresh kernel each); prints how long each took.
+notebooks: install-dev data
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python notebooks/execute.py
+
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -78,7 +83,24 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev lint data
+# The documentation site, built offline into site/ (open site/index.html).
+# mkdocstrings reads the sources without importing them, so only the `docs`
+# extra's packages are installed (read from pyproject.toml; Python 3.10, which
+# has no tomllib, installs the package with the extra instead).
+DOCS_REQUIREMENTS := import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["docs"]))
+
+docs: $(BIN)/python
+	$(BIN)/python -c '$(DOCS_REQUIREMENTS)' > $(VENV)/docs-requirements.txt 2>/dev/null \
+		&& $(BIN)/pip install -q -r $(VENV)/docs-requirements.txt \
+		|| $(BIN)/pip install -q -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The strict build alone (no broken link, no missing reference), as CI runs
+# it in `make test` with the dev extra's packages.
+docs-check:
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: install-dev lint docs-check data
 	@echo "== benchmark smoke run (bench/prototypes.py --quick)"
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python bench/prototypes.py --quick 2>/dev/null
 	@set -e; once=1; for backend in $(BACKENDS); do \

@@ -3,8 +3,10 @@
 Public API: `prototypes` (placement on the sphere, numpy), `layers`,
 `losses`, `metrics`, `initializers`, `models` (task models: a backbone
 with an HPN head), `saving`, `distribute`, `data`,
-`analysis` (class separation, CKA, linear probes), `tuning`, the
-decoders `predict_classes`, `class_scores`, `decode_regression` and
+`analysis` (class separation, CKA, linear probes), `tuning`, `plots`
+(matplotlib pictures of prototypes, outputs and results; the `plots`
+extra), `projector` (TensorBoard's embedding projector), the decoders
+`predict_classes`, `class_scores`, `decode_regression` and
 `acceptance_threshold` (rejecting the unknown), and `calibration`
 (probabilities, temperature scaling, calibration error; its functions are
 also here).
@@ -12,7 +14,8 @@ also here).
 `import keras_hpn` imports Keras and the modules that hold layers, losses,
 metrics and initializers; their decorators register every class with Keras'
 serialisation, so a saved model loads after `import keras_hpn`. Only
-`tuning` (keras-tuner, the `tuning` extra) is imported on first use.
+`tuning` (keras-tuner, the `tuning` extra) is imported on first use;
+`plots` imports matplotlib when one of its functions is called.
 """
 
 import importlib
@@ -27,6 +30,8 @@ from keras_hpn import (
     losses,
     metrics,
     models,
+    plots,
+    projector,
     prototypes,
     saving,
 )
@@ -66,7 +71,9 @@ __all__ = [
     "metrics",
     "models",
     "negative_log_likelihood",
+    "plots",
     "predict_classes",
+    "projector",
     "prototypes",
     "saving",
     "tuning",

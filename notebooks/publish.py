@@ -27,18 +27,25 @@ COLAB = (
 )
 BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
 NOTE_PREFIX = "On Colab:"
+# The runtime each notebook asks for: a GPU where it trains on images, a CPU
+# where everything is numpy or scikit-learn's small data sets.
+GPU_NOTEBOOKS = ("01_quickstart.ipynb", "05_representations.ipynb")
+RUNTIMES = {
+    "GPU": "Pick a GPU runtime (*Runtime > Change runtime type*) before running "
+    "all cells.",
+    "CPU": "The default CPU runtime is enough: nothing here gains from a GPU.",
+}
 PUBLISHED_NOTE = (
     f"{NOTE_PREFIX} the badge opens this notebook from `github.com/{{repository}}` "
-    "(branch `main`), and the first cell installs keras-hpn from there. Pick a "
-    "GPU runtime (*Runtime > Change runtime type*) before running all cells."
+    "(branch `main`), and the first cell installs keras-hpn from there. "
+    "{runtime}"
 )
 UNPUBLISHED_NOTE = (
     f"{NOTE_PREFIX} upload this notebook (*File > Upload notebook*) and set "
     "`KERAS_HPN_SOURCE` in the first code cell to where pip can find keras-hpn, "
     "which is not on PyPI yet: the project's git URL "
     "(`git+https://github.com/<owner>/keras-hpn@main`) or a wheel uploaded to "
-    "the session (`pip wheel --no-deps .` in a checkout builds it). Pick a GPU "
-    "runtime (*Runtime > Change runtime type*) before running all cells."
+    "the session (`pip wheel --no-deps .` in a checkout builds it). {runtime}"
 )
 INSTALL = """# Installs keras-hpn where it is missing (e.g. on Colab). It is not on PyPI
 # yet: KERAS_HPN_SOURCE says where pip finds it, a git URL or a wheel file.
@@ -72,6 +79,11 @@ def install_cell(repository: str | None) -> str:
     return INSTALL.format(source=json.dumps(source), extras=EXTRAS)
 
 
+def runtime(name: str) -> str:
+    """`"GPU"` or `"CPU"`: the Colab runtime the notebook `name` asks for."""
+    return "GPU" if name in GPU_NOTEBOOKS else "CPU"
+
+
 def introduction(text: str, name: str, repository: str | None) -> str:
     """The first markdown cell with the badge and the note for `repository`."""
     kept = [
@@ -80,10 +92,11 @@ def introduction(text: str, name: str, repository: str | None) -> str:
         if not paragraph.startswith((BADGE, NOTE_PREFIX))
     ]
     title, body = kept[0], kept[1:]
+    hint = RUNTIMES[runtime(name)]
     if repository is None:
-        return "\n\n".join([title, *body, UNPUBLISHED_NOTE])
+        return "\n\n".join([title, *body, UNPUBLISHED_NOTE.format(runtime=hint)])
     link = f"{BADGE}({COLAB.format(repository=repository, name=name)})"
-    note = PUBLISHED_NOTE.format(repository=repository)
+    note = PUBLISHED_NOTE.format(repository=repository, runtime=hint)
     return "\n\n".join([title, link, *body, note])
 
 
@@ -95,6 +108,10 @@ def rendered(path: Path, repository: str | None) -> str:
     cells[0]["source"] = _lines(introduction(first, path.name, repository))
     install = next(cell for cell in cells if cell["cell_type"] == "code")
     install["source"] = _lines(install_cell(repository))
+    # Colab opens the notebook on the runtime its metadata names.
+    notebook["metadata"].pop("accelerator", None)
+    if runtime(path.name) == "GPU":
+        notebook["metadata"]["accelerator"] = "GPU"
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 import keras_hpn
-from keras_hpn import initializers, layers, losses, metrics, models
+from keras_hpn import (
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    plots,
+    projector,
+)
 from keras_hpn.benchmarks.suite import check_out
 from keras_hpn.prototypes import (
     hyperspherical,
@@ -927,6 +935,91 @@ CASES = [
         lambda: models.HPNMultiTask(_dense(), 3, 0.0, 1.0, prototypes=P[:3]),
         ValueError,
         "orthogonal",
+    ),
+    # Pictures and the projector export.
+    (
+        "plot of 1-dimensional prototypes",
+        lambda: plots.plot_prototypes([[1.0], [-1.0]]),
+        ValueError,
+        "at least 2 dimensions",
+    ),
+    (
+        "plot with too few class names",
+        lambda: plots.plot_prototypes(P, class_names=["a", "b"]),
+        ValueError,
+        "class_names",
+    ),
+    (
+        "plot of outputs of another width",
+        lambda: plots.plot_outputs(np.ones((3, 4)), np.zeros(3, int), P),
+        ValueError,
+        "outputs",
+    ),
+    (
+        "plot with float labels",
+        lambda: plots.plot_outputs(P, np.zeros(10), P),
+        ValueError,
+        "integer",
+    ),
+    (
+        "plot with a label past the prototypes",
+        lambda: plots.plot_cosines(P, np.arange(1, 11), P),
+        ValueError,
+        "[0, 10)",
+    ),
+    (
+        "cosine plot of one class",
+        lambda: plots.plot_cosines(P[:1], np.zeros(1, int), P[:1]),
+        ValueError,
+        "at least 2",
+    ),
+    (
+        "accuracy plot of a missing item",
+        lambda: plots.plot_accuracy({"settings": {}, "fractions": {}}),
+        ValueError,
+        "no 'dims' item",
+    ),
+    (
+        "accuracy plot against something unknown",
+        lambda: plots.plot_accuracy({"settings": {}}, against="epochs"),
+        ValueError,
+        "against",
+    ),
+    (
+        "accuracy plot of a folder without results.json",
+        lambda: plots.plot_accuracy(tempfile.mkdtemp()),
+        ValueError,
+        "results.json",
+    ),
+    (
+        "projector export with negative labels",
+        lambda: projector.export_projector(tempfile.mkdtemp(), P, -np.ones(10, int)),
+        ValueError,
+        "labels",
+    ),
+    (
+        "projector export with prototypes of another width",
+        lambda: projector.export_projector(
+            tempfile.mkdtemp(), P, np.arange(10), np.eye(3)
+        ),
+        ValueError,
+        "dims",
+    ),
+    (
+        "projector export with a label past the prototypes",
+        lambda: projector.export_projector(
+            tempfile.mkdtemp(), P[:3], np.array([0, 1, 7]), P[:3]
+        ),
+        ValueError,
+        "only 3 prototypes",
+    ),
+    (
+        "projector export with too few class names",
+        lambda: projector.export_projector(
+            tempfile.mkdtemp(), P, np.arange(10), class_names=["a"]
+        ),
+        ValueError,
+        "class_names",
     ),
 ]
 

@@ -1,15 +1,22 @@
-"""The Colab notebooks in notebooks/ are well formed and run top to bottom.
+"""The Colab notebooks in notebooks/ are well formed, saved with the outputs
+of their own code, and run top to bottom.
 
-Structure (every backend): a first markdown cell with the "Open in Colab"
-link, an install cell in plain Python, exactly one cell tagged `parameters`
-holding `SMOKE = False`, and no stored outputs.
+Structure (every backend): a first markdown cell with the runtime hint and
+the install note, an install cell in plain Python, exactly one cell tagged
+`parameters` holding `SMOKE = False`, and a markdown cell tagged
+`run-record` that says how the saved outputs were made.
 
-Execution (slow, TensorFlow only, so CI runs it once): the code cells run in
-order in one namespace, as a kernel would run them, with `SMOKE = False`
-turned into `SMOKE = True` (tiny budgets; tfds data from its offline mock,
-which the notebooks enter themselves; Fashion-MNIST from the real files,
-skipped where they are absent outside CI). Afterwards a few values the
-notebook computed are checked.
+Saved outputs: every code cell ran, in order, without an error, and the
+digest of the code cells recorded by `notebooks/execute.py` (`make
+notebooks`) when it ran them equals the digest of the cells now: whoever
+changes a cell re-executes the notebook.
+
+Execution (slow, TensorFlow only, so CI runs it once): the same code cells
+run in order in one namespace, as a kernel would run them, with `SMOKE =
+False` turned into `SMOKE = True` (tiny budgets; tfds data from its offline
+mock, which the notebooks enter themselves; Fashion-MNIST from the real
+files, skipped where they are absent outside CI). Afterwards a few values
+the notebook computed are checked.
 """
 
 import json
@@ -25,6 +32,9 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PUBLISH = runpy.run_path(str(NOTEBOOKS / "publish.py"))
+EXECUTE = runpy.run_path(str(NOTEBOOKS / "execute.py"))
+# Saved outputs stay small enough to read on the repository page.
+MAX_BYTES = 1_000_000
 SMOKE_OFF = re.compile(r"^SMOKE = False$", re.MULTILINE)
 MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
 
@@ -34,6 +44,11 @@ def check_quickstart(ns):
     assert ns["same_predictions"] is True and ns["same_prototypes"] is True
     np.testing.assert_array_equal(ns["reloaded_outputs"], ns["outputs"])
     assert Path(f"hpn_{ns['DATASET']}.keras").is_file()
+    assert sorted(path.name for path in Path("projector").iterdir()) == [
+        "metadata.tsv",
+        "projector_config.pbtxt",
+        "tensors.tsv",
+    ]
     assert len(ns["history"].history["loss"]) == ns["EPOCHS"]
     classes, dims = {"cifar100": (100, 50), "fashion_mnist": (10, 5)}[ns["DATASET"]]
     assert ns["prototypes"].shape == (classes, dims)
@@ -41,6 +56,7 @@ def check_quickstart(ns):
     if ns["DATASET"] == "fashion_mnist":  # real images: 1,000 of the test set
         assert ns["x_test"].shape == (1000, 28, 28, 1)
         assert ns["accuracy"] > 0.3  # two epochs on 2,000 images beat chance (0.1)
+        assert ns["GPU"] or ns["DATASET"] == "fashion_mnist"
 
 
 def check_prototypes(ns):
@@ -83,6 +99,9 @@ def check_representations(ns):
         for key in ("accuracy", "separation", "probe"):
             assert 0.0 <= run[key] <= 1.0
         assert len(run["curve"]) == ns["EPOCHS"]
+    hpn = [run for run in ns["runs"] if run["loss"] == "HPN"]
+    assert all(run["prototypes"].shape == (5, ns["DIMS"]) for run in hpn)
+    assert all(run["outputs"].shape == (len(ns["held_out"][1]), 4) for run in hpn)
     cka = ns["cka"]
     np.testing.assert_allclose(np.diag(cka), 1.0, atol=1e-9)
     assert np.all((0.0 <= cka) & (cka <= 1.0))
@@ -159,12 +178,68 @@ def test_notebook_structure(name):
     code = [cell for cell in cells if cell["cell_type"] == "code"]
     assert text(code[0]) == PUBLISH["install_cell"](None)
     for cell in code:
-        assert cell["outputs"] == [] and cell["execution_count"] is None
         assert not MAGIC.search(text(cell)), "plain Python only, no IPython magics"
     tagged = parameters_cells(notebook)
     assert len(tagged) == 1 and tagged[0]["cell_type"] == "code"
     assert len(SMOKE_OFF.findall(text(tagged[0]))) == 1
     assert code.index(tagged[0]) == 1  # right after the install cell
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_runtime_hint_is_true(name):
+    """A GPU runtime for the notebooks that train on images, the CPU runtime
+    for those on numpy and scikit-learn's data; never both."""
+    notebook = read(name)
+    first = text(notebook["cells"][0])
+    gpu = name in ("01_quickstart.ipynb", "05_representations.ipynb")
+    assert PUBLISH["runtime"](name) == ("GPU" if gpu else "CPU")
+    hints = [hint for hint in PUBLISH["RUNTIMES"].values() if hint in first]
+    assert hints == [PUBLISH["RUNTIMES"]["GPU" if gpu else "CPU"]]
+    assert notebook["metadata"].get("accelerator") == ("GPU" if gpu else None)
+    if not gpu:
+        assert "GPU runtime" not in first and "Pick a GPU" not in first
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_saved_outputs_come_from_the_code_cells(name):
+    """Every code cell ran once, in order, without an error; the run recorded
+    the digest of exactly these code cells; its time is in the notebook."""
+    path = NOTEBOOKS / name
+    notebook = read(name)
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    counts = [cell["execution_count"] for cell in code]
+    assert counts == list(range(1, len(code) + 1)), "run top to bottom, once"
+    outputs = [output for cell in code for output in cell["outputs"]]
+    assert not [output for output in outputs if output["output_type"] == "error"]
+    images = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert images, "the saved run shows its plots"
+    run = notebook["metadata"]["keras_hpn_run"]
+    assert run["code_sha256"] == EXECUTE["code_digest"](notebook), (
+        f"{name}: the code cells changed after the saved run; re-execute it "
+        f"with `python notebooks/execute.py {name}`"
+    )
+    records = [
+        cell
+        for cell in notebook["cells"]
+        if "run-record" in cell.get("metadata", {}).get("tags", [])
+    ]
+    assert len(records) == 1 and records[0]["cell_type"] == "markdown"
+    assert text(records[0]) == EXECUTE["record_text"](run)
+    assert 0 < run["seconds"] < 900  # a few minutes on 2 CPU cores
+    assert path.stat().st_size < MAX_BYTES
+
+
+def test_code_digest_sees_every_code_cell_but_the_install_cell():
+    notebook = read("03_regression_and_multitask.ipynb")
+    digest = EXECUTE["code_digest"](notebook)
+    changed = json.loads(json.dumps(notebook))
+    code = [cell for cell in changed["cells"] if cell["cell_type"] == "code"]
+    code[-1]["source"] = text(code[-1]) + "\n"
+    assert EXECUTE["code_digest"](changed) != digest
+    published = json.loads(
+        PUBLISH["rendered"](NOTEBOOKS / "03_regression_and_multitask.ipynb", "a/b")
+    )
+    assert EXECUTE["code_digest"](published) == digest
 
 
 def test_notebooks_are_what_publish_writes():
@@ -215,10 +290,14 @@ def test_install_cell_without_keras_hpn(source, tmp_path, monkeypatch):
 # (notebook, parameters set after `SMOKE = True`): notebook 05 also runs its
 # Colab path (CIFAR-10 and a ResNet), on the tfds mock; notebook 01 also runs
 # on Fashion-MNIST, on the real files.
+# (notebook, parameters set after `SMOKE = True`): without a GPU notebooks 01
+# and 05 run on Fashion-MNIST (real files); each also runs its Colab path
+# (CIFAR and a ResNet) on the tfds mock.
 RUNS = [(name, {}) for name in sorted(CHECKS)] + [
     ("05_representations.ipynb", {"DATASET": "cifar10"}),
-    ("01_quickstart.ipynb", {"DATASET": "fashion_mnist"}),
+    ("01_quickstart.ipynb", {"DATASET": "cifar100"}),
 ]
+FASHION = ("01_quickstart.ipynb", "05_representations.ipynb")
 
 
 @pytest.mark.slow
@@ -244,7 +323,7 @@ def test_notebook_runs_in_smoke_mode(name, overrides, tmp_path, monkeypatch):
         raise AssertionError(f"the notebook tried to install something: {args}")
 
     monkeypatch.setattr(subprocess, "check_call", no_install)
-    if overrides.get("DATASET") == "fashion_mnist":
+    if name in FASHION and "DATASET" not in overrides:
         _require_fashion_mnist()
     extra = "".join(f"\n{key} = {value!r}" for key, value in overrides.items())
     namespace = {"__name__": "__main__"}

@@ -8,6 +8,7 @@ from keras_hpn.benchmarks import report_capabilities
 from keras_hpn.benchmarks.common import TITLES
 from keras_hpn.benchmarks.items import cost
 from keras_hpn.data.fashion import TRAIN_IMAGES as FASHION_TRAIN_IMAGES
+from keras_hpn.plots import plot_accuracy
 
 
 def _dataset(results: dict) -> str:
@@ -224,21 +225,9 @@ def plot(results: dict, directory: Path) -> list[Path]:
         return []
     written = []
     title = _title(results)
-    for item, key, xlabel, label, about in (
-        ("dims", "dims", "output dimensions D", str, "output dimensions"),
-        (
-            "fractions",
-            "fractions",
-            "share of training data",
-            "{:.0%}".format,
-            "training data",
-        ),
-    ):
+    for item, about in (("dims", "output dimensions"), ("fractions", "training data")):
         if item in results:
-            values = results["settings"][key]
-            figure = _accuracy_plot(
-                plt, results[item], values, xlabel, [label(v) for v in values]
-            )
+            figure = plot_accuracy(results, against=item)
             figure.axes[0].set_title(f"{title}: accuracy vs {about}")
             written.append(_save(figure, directory / f"{item}.png"))
     if "multitask" in results:
@@ -312,23 +301,3 @@ def _save(figure, path: Path) -> Path:
 
     plt.close(figure)
     return path
-
-
-def _accuracy_plot(plt, entries: dict, values: list, xlabel: str, labels: list):
-    """Test accuracy (mean and std over seeds) of each loss against `values`."""
-    figure, axis = plt.subplots(figsize=(5, 3.5))
-    for kind in _kinds(entries):
-        points = [entries[f"{kind}/{value}"] for value in values]
-        axis.errorbar(
-            values,
-            [p["mean"] for p in points],
-            yerr=[p["std"] for p in points],
-            marker="o",
-            capsize=3,
-            label=kind,
-        )
-    axis.set(xlabel=xlabel, ylabel="test accuracy", xscale="log")
-    axis.minorticks_off()
-    axis.set_xticks(values, labels)
-    axis.legend()
-    return figure
