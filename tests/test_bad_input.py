@@ -433,6 +433,18 @@ CASES = [
         "('numpy', 'jax')",
     ),
     (
+        "placement effort unknown",
+        lambda: hyperspherical(10, 5, effort="max"),
+        ValueError,
+        "effort='max'",
+    ),
+    (
+        "placement effort with a closed form in capitals",
+        lambda: hyperspherical(4, 5, method="simplex", effort="FAST"),
+        ValueError,
+        "('fast', 'best')",
+    ),
+    (
         "placement time limit 0",
         lambda: hyperspherical(10, 5, max_seconds=0),
         ValueError,

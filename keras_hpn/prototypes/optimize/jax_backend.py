@@ -37,7 +37,7 @@ def anneal(
     ```python
     >>> from keras_hpn.prototypes.optimize import annealing as optimize
     >>> starts = optimize.random_start(20, 3, 0)[None]
-    >>> schedule = optimize._schedule(10, (10.0, 100.0), (0.05, 0.01))
+    >>> schedule = optimize.annealing_schedule(10, (10.0, 100.0), (0.05, 0.01))
     >>> best, last = anneal(starts, schedule, ProgressBar(10, "", enabled=False))
     >>> best.shape, last.dtype
     ((1, 20, 3), dtype('float64'))
