@@ -147,6 +147,11 @@ def test_schedule_by_hand():
     assert optimize.default_restarts(1000, 64, "best") == 1
     assert optimize.default_polish_steps(100, 10) == 200
     assert optimize.default_polish_steps(100, 10, effort="best") == 500
+    # Half the starts from beta = 1, the others over 10 ... 1000.
+    np.testing.assert_allclose(
+        optimize.start_betas(6), [1.0, 1.0, 1.0, 10.0, 100.0, 1000.0]
+    )
+    assert optimize.start_betas(1).tolist() == [1.0]
 
 
 def test_fast_schedule_is_a_fraction_of_the_papers_work():

@@ -31,6 +31,7 @@ from keras_hpn.prototypes.optimize.schedule import (
     default_steps,
     estimated_seconds,
     memory_bytes,
+    start_betas,
 )
 from keras_hpn.utils.progress import ProgressBar
 from keras_hpn.utils.resources import check_memory, check_time
@@ -106,21 +107,24 @@ def smooth_max(
 ) -> np.ndarray:
     """Minimises a smooth maximum of all pairwise cosines with annealing.
 
-    The largest cosine is replaced by the log-sum-exp
-    `1/beta log sum_{i != j} exp(beta p_i . p_j)`, whose inverse temperature
-    `beta` grows geometrically from 1 to 10,000 during the run (from 10 when
-    the run starts from `initial`): early steps spread all points, late steps
-    push apart only the closest pairs. Steps are Adam updates of the
-    tangential gradient (rows renormalised after each step) in float32, with
-    a learning rate that decays geometrically from 0.05 to 0.0002. The
-    number of steps and of independent starts comes from `(num_classes,
+    The largest cosine is replaced by the log-sum-exp `1/beta log sum_{i != j}
+    exp(beta p_i . p_j)`, whose inverse temperature `beta` grows geometrically
+    to 10,000 during the run: early steps spread all points, late steps push
+    apart only the closest pairs. Half the starts begin at `beta = 1`, whose
+    smooth landscape leads to deep optima in many dimensions (the Higman-Sims
+    code), the others at 10 to 1,000, where starts stay apart and find the
+    optima of few dimensions (13 and 14 points in 3 dims; see
+    `schedule.start_betas`); a run from `initial` begins at 10. Steps are Adam
+    updates of the tangential gradient (rows renormalised after each step) in
+    float32, with a learning rate that decays geometrically from 0.05 to 0.0002.
+    The number of steps and of independent starts comes from `(num_classes,
     dims)` and `effort` (see `schedule.default_steps` and
     `schedule.default_restarts`): `"fast"` runs one start (several for small
     problems, where they cost nothing) of 1,000 steps at most and a short
-    polish, `"best"` starts of 6,000 steps (K <= 256), up to 32 of them.
-    Starts run side by side; the best iterate of each is measured in float64
-    and the best few are polished (`polish`). The cosine matrix is handled
-    in row blocks of at most 64 MB, so 10,000 classes fit in well under 2 GB.
+    polish, `"best"` starts of 6,000 steps (K <= 256), up to 32 of them. Starts
+    run side by side; the best iterate of each is measured in float64 and the
+    best few are polished (`polish`). The cosine matrix is handled in row blocks
+    of at most 64 MB, so 10,000 classes fit in well under 2 GB.
 
     The numpy path gives the same prototypes for the same arguments on any
     machine with the same CPU kernels, whatever its number of cores or BLAS
@@ -250,8 +254,8 @@ def _smooth_max(
     if verbose is None:
         verbose = seconds > VERBOSE_SECONDS
     # From a given start the annealing refines it rather than spread it anew.
-    betas = ANNEAL_BETAS if initial is None else (10.0, ANNEAL_BETAS[1])
-    schedule = annealing_schedule(steps, betas)
+    first = start_betas(restarts) if initial is None else 10.0
+    schedule = annealing_schedule(steps, (first, ANNEAL_BETAS[1]))
     bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     if backend == "jax":
         from keras_hpn.prototypes.optimize import jax_backend
@@ -339,7 +343,7 @@ def _anneal(
     for step, (beta, size) in enumerate(
         zip(schedule["betas"], schedule["step_sizes"], strict=True)
     ):
-        grad, value = _gradient(points, dtype(beta), block)
+        grad, value = _gradient(points, beta, block)
         better = value < best_value
         if better.any():
             best[better] = points[better]
@@ -363,7 +367,7 @@ def _normalised_stack(points: np.ndarray) -> np.ndarray:
 
 
 def _gradient(
-    points: np.ndarray, beta: float, block: int
+    points: np.ndarray, beta: float | np.ndarray, block: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of the log-sum-exp of the cosines, and the largest cosine.
 
@@ -373,6 +377,8 @@ def _gradient(
     items whose partition depends only on the problem's shape.
     """
     restarts, num_classes, _ = points.shape
+    # One inverse temperature per set.
+    beta = np.broadcast_to(np.asarray(beta, dtype=points.dtype), (restarts,))
     if block >= num_classes:
         # Whole sets at once; small problems in one item (threads cost more).
         work = restarts * num_classes**2 * (points.shape[2] + 16)
@@ -380,7 +386,9 @@ def _gradient(
         chunks = [
             slice(i, min(i + per_item, restarts)) for i in range(0, restarts, per_item)
         ]
-        parts = blocks.parallel_map(lambda s: _whole_gradient(points[s], beta), chunks)
+        parts = blocks.parallel_map(
+            lambda s: _whole_gradient(points[s], beta[s]), chunks
+        )
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
@@ -396,7 +404,7 @@ def _gradient(
     row_max = np.concatenate([p[1] for p in parts], axis=1).astype(np.float64)
     row_log = np.concatenate([p[2] for p in parts], axis=1).astype(np.float64)
     # Softmax weight of each row in the global log-sum-exp.
-    row_weight = beta * row_max + row_log
+    row_weight = beta[:, None].astype(np.float64) * row_max + row_log
     row_weight = np.exp(row_weight - row_weight.max(axis=1, keepdims=True))
     row_weight /= row_weight.sum(axis=1, keepdims=True)
     grad = (2.0 * row_weight[..., None]).astype(points.dtype) * row_grad
@@ -407,14 +415,16 @@ def _gradient(
 _ITEM_WORK = 4e6
 
 
-def _whole_gradient(points: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
+def _whole_gradient(
+    points: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     num_classes = points.shape[1]
     local = np.arange(num_classes)
     gram = points @ points.transpose(0, 2, 1)
     gram[:, local, local] = -np.inf
     value = gram.max(axis=(1, 2))
     gram -= value[:, None, None]
-    gram *= beta
+    gram *= beta[:, None, None]
     np.exp(gram, out=gram)
     total = gram.sum(axis=(1, 2))
     grad = (2.0 / total).astype(points.dtype)[:, None, None] * (gram @ points)
@@ -422,7 +432,7 @@ def _whole_gradient(points: np.ndarray, beta: float) -> tuple[np.ndarray, np.nda
 
 
 def _block_gradient(
-    points: np.ndarray, begin: int, end: int, beta: float
+    points: np.ndarray, begin: int, end: int, beta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     local = np.arange(end - begin)
     gram = points[:, begin:end] @ points.transpose(0, 2, 1)
@@ -430,7 +440,7 @@ def _block_gradient(
     block_max = gram.max(axis=2)
     # Per-row shifts keep exp finite; rows are recombined exactly afterwards.
     gram -= block_max[..., None]
-    gram *= beta
+    gram *= beta[:, None, None]
     np.exp(gram, out=gram)
     block_sum = gram.sum(axis=2)
     return (gram @ points) / block_sum[..., None], block_max, np.log(block_sum)
