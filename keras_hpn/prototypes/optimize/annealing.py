@@ -110,15 +110,15 @@ def smooth_max(
     The largest cosine is replaced by the log-sum-exp `1/beta log sum_{i != j}
     exp(beta p_i . p_j)`, whose inverse temperature `beta` grows geometrically
     to 10,000 during the run: early steps spread all points, late steps push
-    apart only the closest pairs. Half the starts begin at `beta = 1`, whose
-    smooth landscape leads to deep optima in many dimensions (the Higman-Sims
-    code), the others at 10 to 1,000, where starts stay apart and find the
-    optima of few dimensions (13 and 14 points in 3 dims; see
-    `schedule.start_betas`); a run from `initial` begins at 10. Steps are Adam
-    updates of the tangential gradient (rows renormalised after each step) in
-    float32, with a learning rate that decays geometrically from 0.05 to 0.0002.
-    The number of steps and of independent starts comes from `(num_classes,
-    dims)` and `effort` (see `schedule.default_steps` and
+    apart only the closest pairs. Half the starts begin at `beta = 1` (10 in
+    runs under 1,000 steps), whose smooth landscape leads to deep optima in many
+    dimensions (the Higman-Sims code), the others at 10 to 1,000, where starts
+    stay apart and find the optima of few dimensions (13 and 14 points in 3
+    dims; see `schedule.start_betas`); a run from `initial` begins at 10. Steps
+    are Adam updates of the tangential gradient (rows renormalised after each
+    step) in float32, with a learning rate that decays geometrically from 0.05
+    to 0.0002. The number of steps and of independent starts comes from
+    `(num_classes, dims)` and `effort` (see `schedule.default_steps` and
     `schedule.default_restarts`): `"fast"` runs one start (several for small
     problems, where they cost nothing) of 1,000 steps at most and a short
     polish, `"best"` starts of 6,000 steps (K <= 256), up to 32 of them. Starts
@@ -254,7 +254,7 @@ def _smooth_max(
     if verbose is None:
         verbose = seconds > VERBOSE_SECONDS
     # From a given start the annealing refines it rather than spread it anew.
-    first = start_betas(restarts) if initial is None else 10.0
+    first = start_betas(restarts, steps) if initial is None else 10.0
     schedule = annealing_schedule(steps, (first, ANNEAL_BETAS[1]))
     bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     if backend == "jax":
