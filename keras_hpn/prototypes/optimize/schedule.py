@@ -38,13 +38,14 @@ __all__ = [
 
 EFFORTS = ("fast", "best")
 # Inverse temperatures and Adam step sizes of the annealing, first to last
-# step. Measured (6,000 steps, 8 starts): from beta = 1, 4 starts find the
-# Higman-Sims code (100 points, 22 dims), 1 from beta = 10; but from beta = 1
-# all 8 starts of 13 (14) points in 3 dims end in the same local optimum,
-# 1.5% (2.4%) above the best known, where from beta = 300 4 (8) reach it.
-# So half the starts begin at ANNEAL_BETAS[0], the others at HOT_BETAS. Runs
-# shorter than COLD_STEPS begin at HOT_BETAS[0] instead of ANNEAL_BETAS[0]:
-# 2,000 points in 64 dims, 108 steps: 0.191 from beta = 10, 0.208 from 1.
+# step. Measured (bench/start_temperatures.py, 8 starts of 6,000 steps): from
+# beta = 1, 4 starts find the Higman-Sims code (100 points, 22 dims), from 10
+# only 1; but from 1 all 8 starts of 13 (14) points in 3 dims end in one
+# local optimum, 1.5% (2.4%) above the best known, where from 300 7 (8) of
+# them reach it. So half the starts begin at ANNEAL_BETAS[0], the others over
+# HOT_BETAS. Runs shorter than COLD_STEPS begin at HOT_BETAS[0] instead of
+# ANNEAL_BETAS[0]: 2,000 points in 64 dims, 108 steps: 0.191 from beta = 10,
+# 0.208 from 1.
 ANNEAL_BETAS = (1.0, 1e4)
 HOT_BETAS = (10.0, 1000.0)
 COLD_STEPS = 1000
@@ -106,9 +107,10 @@ def default_steps(num_classes: int, dims: int, effort: str = "fast") -> int:
 
     `base_steps(K)`, at most `FAST_STEPS` (1,000), at `"fast"`;
     `BEST_STEPS_FACTOR` (4) times `base_steps(K)` at `"best"`: slower
-    annealing finds deep, narrow optima (measured, the Higman-Sims code of
-    100 points in 22 dims: from none of 8 starts of 1,500 steps annealed
-    from beta = 10, from 4 of 8 starts of 6,000 steps from beta = 1).
+    annealing finds deep, narrow optima (measured by
+    bench/start_temperatures.py, the Higman-Sims code of 100 points in 22
+    dims: from none of 8 starts of 1,500 steps annealed from beta = 10, from
+    4 of 8 starts of 6,000 steps from beta = 1).
 
     Args:
         num_classes: number of prototypes `K`.
