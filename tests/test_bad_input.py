@@ -238,6 +238,14 @@ CASES = [
         "--dims",
     ),
     (
+        "prototypes --effort max",
+        lambda: command_line(
+            "prototypes", "--classes", "30", "--dims", "3", "--effort", "max"
+        ),
+        CommandLineError,
+        "invalid choice: 'max'",
+    ),
+    (
         "digits --seeds 0",
         lambda: command_line("digits", "--seeds", "0"),
         CommandLineError,
