@@ -16,8 +16,11 @@ WORKERS ?= 2
 # PyTorch trains several times slower on CPU: its pass leaves out slow tests.
 TORCH_MARKS ?= not slow
 
-# A fresh virtual environment, outside the repository, for the wheel's smoke test.
+# A fresh virtual environment, outside the repository, for the wheel's smoke test,
+# and the folder the checked sdist and wheel are built into (not ./dist, which
+# may hold a user's own builds).
 WHEEL_VENV ?= /tmp/keras-hpn-wheel-check
+WHEEL_DIST ?= /tmp/keras-hpn-wheel-dist
 
 # Fashion-MNIST, the benchmark's headline data: Debian's package puts the four
 # original files here; keras-hpn copies them into the Keras cache, offline.
@@ -91,10 +94,10 @@ test: install-dev lint data
 # (import, place, fit, save, load, `keras-hpn --version`), which proves it holds
 # every file it needs.
 wheel-check: install-dev
-	rm -rf dist $(WHEEL_VENV)
-	$(BIN)/python -m build --outdir dist . >/dev/null
-	$(BIN)/twine check --strict dist/*
+	rm -rf $(WHEEL_DIST) $(WHEEL_VENV)
+	$(BIN)/python -m build --outdir $(WHEEL_DIST) . >/dev/null
+	$(BIN)/twine check --strict $(WHEEL_DIST)/*
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
-	$(WHEEL_VENV)/bin/pip install -q dist/*.whl
+	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_DIST)/*.whl
 	cd $(WHEEL_VENV) && TF_CPP_MIN_LOG_LEVEL=3 bin/python $(CURDIR)/tests/scripts/wheel_smoke.py

@@ -11,7 +11,13 @@ import inspect
 from pathlib import Path
 
 MODULES = {
-    "keras_hpn": ["predict_classes", "class_scores", "decode_regression"],
+    "keras_hpn": [
+        "predict_classes",
+        "acceptance_threshold",
+        "class_scores",
+        "decode_regression",
+    ],
+    "keras_hpn.calibration": None,
     "keras_hpn.prototypes": None,
     "keras_hpn.layers": None,
     "keras_hpn.losses": [

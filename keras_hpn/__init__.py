@@ -3,8 +3,11 @@
 Public API: `prototypes` (placement on the sphere, numpy), `layers`,
 `losses`, `metrics`, `initializers`, `models` (task models: a backbone
 with an HPN head), `saving`, `distribute`, `data`,
-`analysis` (class separation, CKA, linear probes), `tuning`, and the
-decoders `predict_classes`, `class_scores` and `decode_regression`.
+`analysis` (class separation, CKA, linear probes), `tuning`, the
+decoders `predict_classes`, `class_scores`, `decode_regression` and
+`acceptance_threshold` (rejecting the unknown), and `calibration`
+(probabilities, temperature scaling, calibration error; its functions are
+also here).
 
 `import keras_hpn` imports Keras and the modules that hold layers, losses,
 metrics and initializers; their decorators register every class with Keras'
@@ -16,6 +19,7 @@ import importlib
 
 from keras_hpn import (
     analysis,
+    calibration,
     data,
     distribute,
     initializers,
@@ -26,21 +30,42 @@ from keras_hpn import (
     prototypes,
     saving,
 )
-from keras_hpn.decoding import class_scores, decode_regression, predict_classes
+from keras_hpn.calibration import (
+    class_probabilities,
+    expected_calibration_error,
+    fit_logit_temperature,
+    fit_temperature,
+    logit_probabilities,
+    negative_log_likelihood,
+)
+from keras_hpn.decoding import (
+    acceptance_threshold,
+    class_scores,
+    decode_regression,
+    predict_classes,
+)
 from keras_hpn.version import __version__
 
 __all__ = [
     "__version__",
+    "acceptance_threshold",
     "analysis",
+    "calibration",
+    "class_probabilities",
     "class_scores",
     "data",
     "decode_regression",
     "distribute",
+    "expected_calibration_error",
+    "fit_logit_temperature",
+    "fit_temperature",
     "initializers",
     "layers",
+    "logit_probabilities",
     "losses",
     "metrics",
     "models",
+    "negative_log_likelihood",
     "predict_classes",
     "prototypes",
     "saving",

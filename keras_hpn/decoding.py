@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from keras_hpn.numerics import has_direction
@@ -12,19 +14,14 @@ from keras_hpn.utils.validation import (
     check_size,
     check_unit_vector,
     default_axis,
+    numeric_array,
     row_norms,
 )
 
 
 def _outputs(outputs: object, dims: int | None, what: str) -> np.ndarray:
     """`outputs` as float64 with unit rows (zero rows stay zero, NaN stays NaN)."""
-    try:
-        array = np.asarray(outputs, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`outputs` must be a numeric array of shape (..., dims). Could not "
-            f"convert it: {error}"
-        ) from error
+    array = numeric_array(outputs, "outputs", "(..., dims)")
     if array.ndim < 1:
         raise ValueError("`outputs` must have a last axis of width dims. Got a scalar.")
     if dims is not None and array.shape[-1] != dims:
@@ -90,6 +87,7 @@ def predict_classes(
     prototypes: object,
     k: int = 1,
     return_scores: bool = False,
+    min_cosine: float | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The class of each output: the prototype with the highest cosine.
 
@@ -97,11 +95,20 @@ def predict_classes(
     100,000 classes need no `outputs x classes` matrix. Ties go to the lower
     class id.
 
+    With `min_cosine`, an output whose best cosine is below it is rejected:
+    none of the classes (id `-1`), the "unknown" of open-set recognition.
+    `acceptance_threshold` picks `min_cosine` from validation outputs.
+
     Args:
         outputs: array `(..., dims)`, e.g. from `model.predict`.
         prototypes: array `(num_classes, dims)`, the prototypes of the loss.
         k: with `k > 1`, the `k` best classes, best first.
         return_scores: also return the cosines of the returned classes.
+        min_cosine: `None`, or a number in `[-1, 1]`: a class whose cosine
+            is below it is not returned. With `k > 1` the shape stays
+            `(..., k)` and each entry below `min_cosine` reads `-1`, so a row
+            keeps its classes that reach it, best first, and a rejected row
+            (best cosine below) is all `-1`. The scores stay the cosines.
 
     Returns:
         Integer array `(...)` of class ids, or `(..., k)` when `k > 1`. An
@@ -116,8 +123,11 @@ def predict_classes(
     array([1, 0])
     >>> predict_classes([[3.0, 4.0]], np.eye(2), k=2, return_scores=True)
     (array([[1, 0]]), array([[0.8, 0.6]]))
+    >>> predict_classes([[3.0, 4.0], [1.0, 1.0]], np.eye(2), min_cosine=0.75)
+    array([ 1, -1])
     ```
     """
+    min_cosine = _check_min_cosine(min_cosine)
     protos = check_prototypes(prototypes)
     num_classes, dims = protos.shape
     k = check_size(k, "k", 1, num_classes, "the number of prototypes")
@@ -132,9 +142,101 @@ def predict_classes(
         chosen = np.flatnonzero(finite[start : start + block]) + start
         if chosen.size:
             classes[chosen], scores[chosen] = _top_k(rows[chosen], protos, k)
+    if min_cosine is not None:
+        with np.errstate(invalid="ignore"):  # NaN scores are already -1
+            classes[scores < min_cosine] = -1
     shape = lead if k == 1 else (*lead, k)
     classes, scores = classes.reshape(shape), scores.reshape(shape)
     return (classes, scores) if return_scores else classes
+
+
+def acceptance_threshold(
+    outputs: object, prototypes: object, accept: float = 0.95
+) -> float:
+    """The `min_cosine` that accepts a fraction `accept` of known-class outputs.
+
+    Each output's score is its largest cosine to any prototype (the score
+    `predict_classes(..., min_cosine=...)` compares). With the `n` scores
+    sorted from best to worst, the threshold is the `m`-th best, where
+    `m = ceil(accept * n)`: the largest threshold that still accepts at least
+    `accept` of these outputs (more when several share the `m`-th score).
+    For 4 outputs with best cosines 0.9, 0.8, 0.7, 0.6, `accept=0.75` gives
+    0.7 (3 of 4 accepted) and `accept=0.7` too (`ceil(2.8) = 3`). `accept`
+    is rounded down by 1e-9 first, so that 0.7 of 10 outputs is 7, not 8.
+
+    Pass validation outputs of the classes the model knows: on unknown
+    inputs, the threshold then rejects about `1 - accept` of the known ones
+    and whatever scores lower among the rest. An output with no direction
+    is rejected by any threshold; it still counts in `n`.
+
+    Args:
+        outputs: array `(num_examples, dims)` (or `(..., dims)`), e.g. from
+            `model.predict` on validation inputs of the known classes.
+        prototypes: array `(num_classes, dims)` of the known classes.
+        accept: the fraction of these outputs to accept, in `(0, 1]`.
+
+    Returns:
+        The threshold, a cosine in `[-1, 1]`, for `min_cosine`.
+
+    Raises:
+        ValueError: if fewer than `ceil(accept * n)` outputs have a
+            direction, so that no threshold accepts that many.
+
+    Example:
+
+    ```python
+    >>> z = [[0.9, 0.1], [0.8, 0.3], [0.2, 0.7], [0.6, 0.6]]
+    >>> threshold = acceptance_threshold(z, np.eye(2), accept=0.75)
+    >>> round(threshold, 4)
+    0.9363
+    >>> predict_classes(z, np.eye(2), min_cosine=threshold)
+    array([ 0,  0,  1, -1])
+    ```
+    """
+    accept = _check_accept(accept)
+    _, best = predict_classes(outputs, prototypes, return_scores=True)
+    best = np.ravel(best)
+    count = best.size
+    if count == 0:
+        raise ValueError("`outputs` must hold at least one output. Received none.")
+    needed = max(1, int(np.ceil(accept * count - 1e-9)))
+    scores = np.sort(best[np.isfinite(best)])[::-1]
+    if scores.size < needed:
+        raise ValueError(
+            f"Only {scores.size} of the {count} `outputs` have a direction (the "
+            f"others are zero or hold NaN or inf), but accept={accept} needs "
+            f"{needed} accepted."
+        )
+    return float(scores[needed - 1])
+
+
+def _check_min_cosine(min_cosine: object) -> float | None:
+    """`min_cosine` as a float in `[-1, 1]`, or `None`; anything else refused."""
+    if min_cosine is None:
+        return None
+    if (
+        isinstance(min_cosine, (bool, np.bool_))
+        or not isinstance(min_cosine, numbers.Real)
+        or not -1.0 <= float(min_cosine) <= 1.0
+    ):
+        raise ValueError(
+            "`min_cosine` must be None or a cosine in [-1, 1]. Received: "
+            f"min_cosine={min_cosine!r}"
+        )
+    return float(min_cosine)
+
+
+def _check_accept(accept: object) -> float:
+    if (
+        isinstance(accept, (bool, np.bool_))
+        or not isinstance(accept, numbers.Real)
+        or not 0.0 < float(accept) <= 1.0
+    ):
+        raise ValueError(
+            "`accept` must be a fraction in (0, 1], the share of known-class "
+            f"outputs to accept. Received: accept={accept!r}"
+        )
+    return float(accept)
 
 
 def _top_k(rows: np.ndarray, protos: np.ndarray, k: int):

@@ -8,6 +8,8 @@ vector gives a finite loss with finite gradients.
 
 from __future__ import annotations
 
+import types
+
 import keras
 import numpy as np
 from keras import ops
@@ -22,7 +24,6 @@ from keras_hpn.numerics import (
 )
 from keras_hpn.targets import (
     InvalidLabelWarning,
-    check_concrete_targets,
     check_regression_range,
     class_labels,
     label_validity,
@@ -30,6 +31,7 @@ from keras_hpn.targets import (
     per_example,
     regression_targets,
     report_invalid,
+    report_out_of_range,
 )
 from keras_hpn.utils.validation import (
     check_class_shape,
@@ -212,11 +214,9 @@ class _CheckedLoss(keras.losses.Loss):
     `keras_hpn.targets.report_invalid`: eager calls check on the host,
     compiled JAX and TensorFlow steps call back only from a batch holding an
     invalid value), and invalid labels are replaced by -1, which stays
-    invalid. The first eager call also warns about regression targets
-    outside `[lower, upper]`.
+    invalid. Regression targets outside `[lower, upper]` warn once per loss
+    (unless clipped), found the same way on every batch.
     """
-
-    _range_checked = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_true = self._checked_targets(y_true, as_float32(y_pred), sample_weight)
@@ -295,13 +295,13 @@ class _CheckedLoss(keras.losses.Loss):
             self,
             sample_weight,
         )
-        if not self._range_checked:
-            self._range_checked = check_concrete_targets(
+        if not self.clip_targets:
+            report_out_of_range(
                 targets,
                 sample_weight,
                 self.lower,
                 self.upper,
-                self.clip_targets,
+                self.__dict__.setdefault("_range_report", types.SimpleNamespace()),
                 self.name,
             )
 
@@ -429,8 +429,9 @@ class HypersphericalRegressionLoss(_CheckedLoss):
     gradient (count them with `metrics.InvalidTargets`); a batch holding one
     warns or raises as `invalid_targets` says, as invalid labels do in
     `PrototypeCosineLoss`. Targets outside `[lower, upper]`
-    map beyond the prototypes, which no output can reach: the first concrete
-    call warns about them, and `clip_targets=True` clips `r` to `[-1, 1]`.
+    map beyond the prototypes, which no output can reach: the first batch
+    holding one warns (a `UserWarning`, once per loss; in compiled steps
+    too), and `clip_targets=True` clips `r` to `[-1, 1]` instead.
     `sample_weight=0` leaves an example out exactly.
 
     Large offsets: `fit` hands targets to the loss in `floatx` (float32), so

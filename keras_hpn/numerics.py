@@ -175,8 +175,24 @@ def has_direction(outputs):
 
 
 def concrete(x) -> np.ndarray | None:
-    """The values of `x` as float64 numpy if known now, else None (traced)."""
+    """The values of `x` as float64 numpy if known now, else None (traced).
+
+    Inside Keras' shape inference (`compute_output_spec`) tensors may be real
+    but hold placeholder values (PyTorch falls back to tensors of ones when
+    a function fails on its "meta" device): those are not known values.
+    """
+    if _in_shape_inference():
+        return None
     try:
         return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
     except Exception:  # noqa: BLE001 - symbolic tensors of any backend
         return None
+
+
+def _in_shape_inference() -> bool:
+    """True inside Keras' `compute_output_spec` (its `SymbolicScope`)."""
+    try:
+        from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    except ImportError:  # a Keras without it: tensors there are symbolic
+        return False
+    return in_symbolic_scope()

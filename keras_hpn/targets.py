@@ -223,7 +223,13 @@ class InvalidLabelWarning(UserWarning):
 
 
 def report_invalid(
-    invalid, values, mode: str, describe, owner, sample_weight=None
+    invalid,
+    values,
+    mode: str,
+    describe,
+    owner,
+    sample_weight=None,
+    category: type[Warning] = InvalidLabelWarning,
 ) -> None:
     """Reports the invalid entries of a batch, as `mode` says.
 
@@ -234,6 +240,7 @@ def report_invalid(
         describe: `describe(count, total, example)` returns the message.
         owner: the object that warns once (gets a `_warned` attribute).
         sample_weight: `None` or weights; entries of weight 0 are left out.
+        category: the warning's class.
 
     Eager values are checked on the host; in a compiled JAX or TensorFlow
     step the host is called back only when the batch holds an invalid value
@@ -263,7 +270,7 @@ def report_invalid(
             raise ValueError(message)
         if not getattr(owner, "_warned", False):
             owner._warned = True
-            warnings.warn(message, InvalidLabelWarning, stacklevel=2)
+            warnings.warn(message, category, stacklevel=2)
 
     concrete = _concrete(count)
     if concrete is not None:
@@ -417,53 +424,42 @@ def _float64_targets() -> bool:
     return bool(jax.config.read("jax_enable_x64"))
 
 
-def check_concrete_targets(
-    targets, sample_weight, lower: float, upper: float, clip: bool, where: str
-) -> bool:
-    """Warns if concrete finite targets lie outside `[lower, upper]`.
+def report_out_of_range(
+    targets, sample_weight, lower: float, upper: float, owner, where: str
+) -> None:
+    """Warns (once per `owner`) about finite targets outside `[lower, upper]`.
 
-    Targets whose `sample_weight` is 0 are left out.
+    Like invalid targets, this is checked on every batch: on the host for
+    eager calls, by a callback from compiled JAX and TensorFlow steps only
+    for a batch that holds such a target. Targets of `sample_weight` 0 are
+    left out.
 
     Args:
-        targets: the regression targets, one per example.
+        targets: the regression targets, one per example (a tensor).
         sample_weight: `None` or weights broadcastable to `targets`.
         lower: the target value of the lower prototype.
         upper: the target value of the upper prototype.
-        clip: whether the loss clips targets to `[lower, upper]` (no warning).
+        owner: the object that warns once (gets a `_warned` attribute).
         where: who checks, for the message.
-
-    Returns:
-        `True` if the values were concrete and checked, else `False`.
     """
-    values = _concrete(targets)
-    if values is None:
-        return False
-    weighted = _weighted(values, sample_weight) & np.isfinite(values)
     # Targets that reached us as float32 were rounded: a target at `upper`
     # may read just above it, so compare with the rounded bounds too.
     low = min(lower, float(np.float32(lower)))
     high = max(upper, float(np.float32(upper)))
-    outside = weighted & ((values < low) | (values > high))
-    if outside.any() and not clip:
-        warnings.warn(
-            f"{where}: {int(outside.sum())} target(s) lie outside [lower, upper] = "
-            f"[{lower}, {upper}] (from {values[outside].min()} to "
-            f"{values[outside].max()}). They map beyond the prototypes, where no "
-            "output can reach; predictions never leave the range. Widen the "
-            "range (e.g. `from_targets(all_targets)`) or pass "
-            "`clip_targets=True`.",
-            stacklevel=4,
+    outside = ops.logical_and(
+        ops.isfinite(targets),
+        ops.logical_or(ops.less(targets, low), ops.greater(targets, high)),
+    )
+
+    def describe(count, total, example):
+        return (
+            f"{where}: {count} of {total} targets in a batch lie outside "
+            f"[lower, upper] = [{lower}, {upper}], e.g. {example!r}. They map "
+            "beyond the prototypes, where no output can reach; predictions "
+            "never leave the range. Widen the range (e.g. "
+            "`from_targets(all_targets)`) or pass `clip_targets=True`."
         )
-    return True
 
-
-def _weighted(values: np.ndarray, sample_weight) -> np.ndarray:
-    """True where an example's weight is not 0 (everywhere without weights)."""
-    if sample_weight is None:
-        return np.ones(values.shape, dtype=bool)
-    weights = _concrete(sample_weight)
-    if weights is None:
-        return np.ones(values.shape, dtype=bool)
-    while weights.ndim > values.ndim and weights.shape[-1] == 1:
-        weights = weights[..., 0]
-    return np.broadcast_to(weights != 0, values.shape)
+    report_invalid(
+        outside, targets, "warn", describe, owner, sample_weight, UserWarning
+    )

@@ -25,6 +25,7 @@ from keras_hpn.prototypes import (
     save_prototypes,
     semantic_prototypes,
 )
+from keras_hpn.prototypes.constructions import sharp
 
 
 class CommandLineError(Exception):
@@ -224,6 +225,194 @@ CASES = [
         ValueError,
         "at most",
     ),
+    # Rejecting the unknown and probabilities (calibration).
+    *[
+        (
+            f"temperature {value!r}",
+            lambda value=value: keras_hpn.class_probabilities(P, P, temperature=value),
+            ValueError,
+            "temperature",
+        )
+        for value in (-1.0, 0.0, np.nan, np.inf, "1")
+    ],
+    (
+        "logit temperature 0",
+        lambda: keras_hpn.logit_probabilities(np.zeros((2, 3)), temperature=0),
+        ValueError,
+        "temperature",
+    ),
+    *[
+        (
+            f"min_cosine {value!r}",
+            lambda value=value: keras_hpn.predict_classes(P, P, min_cosine=value),
+            ValueError,
+            "min_cosine",
+        )
+        for value in (1.5, -1.01, np.nan, True)
+    ],
+    *[
+        (
+            f"accept {value!r}",
+            lambda value=value: keras_hpn.acceptance_threshold(P, P, accept=value),
+            ValueError,
+            "accept",
+        )
+        for value in (0.0, 1.2, np.nan, -0.5)
+    ],
+    (
+        "fit_temperature label = num prototypes",
+        lambda: keras_hpn.fit_temperature(P[:3], P, [0, 1, 10]),
+        ValueError,
+        "[0, 10)",
+    ),
+    (
+        "fit_temperature negative label",
+        lambda: keras_hpn.fit_temperature(P[:3], P, [0, -1, 2]),
+        ValueError,
+        "[0, 10)",
+    ),
+    (
+        "fit_temperature one label short",
+        lambda: keras_hpn.fit_temperature(P[:3], P, [0, 1]),
+        ValueError,
+        "one class id per example",
+    ),
+    (
+        "fit_temperature zero output",
+        lambda: keras_hpn.fit_temperature(np.zeros((2, 5)), P, [0, 1]),
+        ValueError,
+        "no direction",
+    ),
+    (
+        "fit_logit_temperature label 1.5",
+        lambda: keras_hpn.fit_logit_temperature(np.zeros((2, 3)), [0, 1.5]),
+        ValueError,
+        "integer class ids",
+    ),
+    (
+        "fit_logit_temperature NaN logit",
+        lambda: keras_hpn.fit_logit_temperature([[0.0, np.nan]], [0]),
+        ValueError,
+        "finite",
+    ),
+    (
+        "ECE label beyond the classes",
+        lambda: keras_hpn.expected_calibration_error([[0.5, 0.5]], [2]),
+        ValueError,
+        "[0, 2)",
+    ),
+    (
+        "ECE rows not summing to 1",
+        lambda: keras_hpn.expected_calibration_error([[0.5, 0.4]], [0]),
+        ValueError,
+        "sum to 1",
+    ),
+    (
+        "ECE 1-D probabilities",
+        lambda: keras_hpn.expected_calibration_error([0.5, 0.5], [0]),
+        ValueError,
+        "(num_examples, num_classes)",
+    ),
+    (
+        "ECE negative probability",
+        lambda: keras_hpn.expected_calibration_error([[1.5, -0.5]], [0]),
+        ValueError,
+        "[0, 1]",
+    ),
+    (
+        "ECE NaN row",
+        lambda: keras_hpn.expected_calibration_error([[np.nan, np.nan]], [0]),
+        ValueError,
+        "NaN",
+    ),
+    (
+        "ECE 0 bins",
+        lambda: keras_hpn.expected_calibration_error([[0.5, 0.5]], [0], bins=0),
+        ValueError,
+        "bins",
+    ),
+    (
+        "NLL labels of another length",
+        lambda: keras_hpn.negative_log_likelihood([[0.5, 0.5]], [0, 1]),
+        ValueError,
+        "one class id per example",
+    ),
+    (
+        "classifier reserve -1",
+        lambda: models.HPNClassifier(_dense(), 3, reserve=-1),
+        ValueError,
+        "reserve",
+    ),
+    (
+        "classifier reserve with word vectors",
+        lambda: models.HPNClassifier(
+            _dense(), 5, dims=3, reserve=2, word_vectors=VECTORS
+        ),
+        ValueError,
+        "reserve",
+    ),
+    (
+        "classifier temperature 0",
+        lambda: models.HPNClassifier(_dense(), 3, temperature=0.0),
+        ValueError,
+        "temperature",
+    ),
+    (
+        "multi-task temperature NaN",
+        lambda: models.HPNMultiTask(_dense(), 3, 0.0, 1.0, temperature=np.nan),
+        ValueError,
+        "temperature",
+    ),
+    (
+        "prototypes without the reserve",
+        lambda: models.HPNClassifier(_dense(), 8, prototypes=P[:8], reserve=2),
+        ValueError,
+        "(num_classes + reserve, dims) = (10, dims)",
+    ),
+    (
+        "more classes added than reserved",
+        lambda: models.HPNClassifier(_dense(), 3, reserve=1).add_classes(2),
+        ValueError,
+        "reserve",
+    ),
+    (
+        "names added to a model without names",
+        lambda: models.HPNClassifier(_dense(), 3, reserve=1).add_classes(["x"]),
+        ValueError,
+        "how many classes",
+    ),
+    (
+        "a count added to a model with names",
+        lambda: models.HPNClassifier(
+            _dense(), 2, reserve=1, class_names=["a", "b"]
+        ).add_classes(1),
+        ValueError,
+        "names of the new",
+    ),
+    (
+        "model min_cosine 2",
+        lambda: models.HPNClassifier(_dense(), 3).predict_classes(
+            np.zeros((1, 4)), min_cosine=2
+        ),
+        ValueError,
+        "min_cosine",
+    ),
+    (
+        "model probabilities at temperature -1",
+        lambda: models.HPNClassifier(_dense(), 3).predict_probabilities(
+            np.zeros((1, 4)), temperature=-1.0
+        ),
+        ValueError,
+        "temperature",
+    ),
+    (
+        "model temperature fitted on a label of a reserved class",
+        lambda: models.HPNClassifier(_dense(), 2, reserve=1).fit_temperature(
+            np.ones((2, 4)), [0, 2]
+        ),
+        ValueError,
+        "[0, 2)",
+    ),
     (
         "invalid-label count of 1 class",
         lambda: metrics.InvalidLabels(1),
@@ -293,6 +482,25 @@ CASES = [
         lambda: hyperspherical(10, 3, seed=1.5),
         ValueError,
         "seed=1.5",
+    ),
+    # Sharp configurations.
+    (
+        "sharp configuration not built",
+        lambda: sharp.sharp_configuration(5, 5),
+        ValueError,
+        "num_points=5",
+    ),
+    (
+        "isotropic order not a prime power",
+        lambda: sharp.isotropic_points(6),
+        ValueError,
+        "order=6",
+    ),
+    (
+        "isotropic order as text",
+        lambda: sharp.isotropic_points("3"),
+        ValueError,
+        "order='3'",
     ),
     # Prototype files.
     (

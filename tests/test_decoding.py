@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from keras_hpn import class_scores, decode_regression, predict_classes
+from keras_hpn import (
+    acceptance_threshold,
+    class_scores,
+    decode_regression,
+    predict_classes,
+)
 
 pytestmark = pytest.mark.once  # backend-independent: first pass only
 
@@ -70,3 +75,52 @@ def test_k_larger_than_the_classes_is_refused():
 def test_one_dimensional_regression_is_refused():
     with pytest.raises(ValueError, match="dims"):
         decode_regression(np.ones((2, 1)), 0.0, 1.0)
+
+
+def _best_cosines(cosines):
+    """Outputs on the plane whose largest cosine with `np.eye(2)` is each value."""
+    cosines = np.asarray(cosines, dtype=float)
+    return np.stack([cosines, np.sqrt(1.0 - cosines**2)], axis=1)
+
+
+def test_min_cosine_rejects_what_scores_below():
+    z = _best_cosines([0.95, 0.8])  # cosines with e_1: 0.312, 0.6
+    np.testing.assert_array_equal(
+        predict_classes(z, np.eye(2), min_cosine=0.9), [0, -1]
+    )
+    np.testing.assert_array_equal(predict_classes(z, np.eye(2), min_cosine=0.8), [0, 0])
+    classes, scores = predict_classes(
+        z, np.eye(2), k=2, return_scores=True, min_cosine=0.5
+    )
+    # Each entry below 0.5 reads -1; the scores stay the cosines.
+    np.testing.assert_array_equal(classes, [[0, -1], [0, 1]])
+    np.testing.assert_allclose(scores, [[0.95, np.sqrt(1 - 0.95**2)], [0.8, 0.6]])
+    # A row with no direction stays -1 whatever the threshold.
+    np.testing.assert_array_equal(
+        predict_classes([[0.0, 0.0]], np.eye(2), min_cosine=-1.0), [-1]
+    )
+
+
+@pytest.mark.parametrize(
+    "accept, expected", [(0.75, 0.85), (0.7, 0.85), (1.0, 0.8), (0.25, 0.95)]
+)
+def test_acceptance_threshold_is_the_mth_best_cosine(accept, expected):
+    z = _best_cosines([0.8, 0.95, 0.85, 0.9])
+    threshold = acceptance_threshold(z, np.eye(2), accept=accept)
+    assert threshold == pytest.approx(expected, abs=1e-12)
+    accepted = predict_classes(z, np.eye(2), min_cosine=threshold) >= 0
+    assert accepted.mean() >= accept
+    assert accepted.sum() == int(np.ceil(accept * 4 - 1e-9))
+
+
+def test_acceptance_threshold_of_tenths_is_not_rounded_up():
+    # 0.7 * 10 is 7.000000000000001 in floats: still the 7th best, not the 8th.
+    z = _best_cosines(np.linspace(0.99, 0.9, 10))
+    assert acceptance_threshold(z, np.eye(2), accept=0.7) == pytest.approx(0.93)
+
+
+def test_outputs_with_no_direction_count_as_rejected():
+    z = np.vstack([[[0.0, 0.0]], _best_cosines([0.9, 0.8, 0.75])])
+    assert acceptance_threshold(z, np.eye(2), accept=0.75) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="Only 3 of the 4"):
+        acceptance_threshold(z, np.eye(2), accept=1.0)

@@ -357,3 +357,99 @@ def test_a_keras_hub_backbone(tmp_path):
     np.testing.assert_array_equal(
         loaded.predict_outputs(images), model.predict_outputs(images)
     )
+
+
+def test_reserved_classes_train_and_join_without_changing_the_network(tmp_path):
+    x, _ = regression_data()
+    labels = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0)  # 4 classes
+    keras.utils.set_random_seed(0)
+    model = HPNClassifier(
+        dense_backbone(), 2, reserve=3, seed=0, class_names=["a", "b"]
+    )
+    # 5 prototypes placed: the simplex of 5 classes, in 4 dimensions.
+    np.testing.assert_array_equal(
+        model.prototypes, keras_hpn.prototypes.hyperspherical(5, 4, seed=0)
+    )
+    assert (model.num_classes, model.reserve, model.num_placed) == (2, 3, 5)
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    first = labels < 2
+    model.fit(x[first], labels[first], epochs=3, batch_size=32, verbose=0)
+    assert model.predict_cosines(x[:4]).shape == (4, 2)
+    kernel = weights(model.get_layer("projection"))
+    np.testing.assert_array_equal(model.add_classes(["c", "d"]), [2, 3])
+    assert model.class_names == ("a", "b", "c", "d") and model.reserve == 1
+    # The same network, the same compiled loss: it trains the new classes.
+    assert [w.shape for w in weights(model.get_layer("projection"))] == [
+        w.shape for w in kernel
+    ]
+    model.fit(x, labels, epochs=5, batch_size=32, verbose=0)
+    scores = model.evaluate(x, labels, verbose=0, return_dict=True)
+    assert scores["invalid_labels"] == 0.0
+    classes = model.predict_classes(x)
+    assert set(np.unique(classes)) <= {0, 1, 2, 3}
+    assert (classes == labels).mean() > 0.5  # chance is 0.25
+    cosines = model.predict_cosines(x)
+    np.testing.assert_array_equal(classes, cosines.argmax(axis=1))
+    # Saved and loaded: the reserve, the names and the decoding stay.
+    model.save(tmp_path / "reserve.keras")
+    loaded = keras.saving.load_model(tmp_path / "reserve.keras")
+    assert (loaded.num_classes, loaded.reserve) == (4, 1)
+    assert loaded.class_names == model.class_names
+    np.testing.assert_array_equal(loaded.prototypes, model.prototypes)
+    np.testing.assert_array_equal(loaded.predict_classes(x), classes)
+    assert loaded.add_classes(["e"]).tolist() == [4] and loaded.reserve == 0
+
+
+def test_rejection_and_probabilities_of_a_task_model(tmp_path):
+    x, _ = regression_data()
+    labels = (x[:, 0] > 0).astype(int)
+    keras.utils.set_random_seed(0)
+    model = HPNClassifier(dense_backbone(), 3, dims=3, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    model.fit(x, labels, epochs=3, batch_size=32, verbose=0)
+    cosines = model.predict_cosines(x)
+    best = cosines.max(axis=1)
+    threshold = model.acceptance_threshold(x, accept=0.5)
+    assert threshold == np.sort(best)[::-1][int(np.ceil(0.5 * len(x))) - 1]
+    classes = model.predict_classes(x, min_cosine=threshold)
+    np.testing.assert_array_equal(classes == -1, best < threshold)
+    ids, _, _ = model.predict_top_k(x, k=2, min_cosine=threshold)
+    np.testing.assert_array_equal(ids[:, 0], classes)
+    # Probabilities at the model's temperature, 1.0 until fitted.
+    expected = np.exp(cosines) / np.exp(cosines).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_probabilities(x), expected, rtol=1e-6)
+    fitted = model.fit_temperature(x, labels)
+    assert (
+        model.temperature
+        == fitted
+        == keras_hpn.fit_temperature(model.predict_outputs(x), model.prototypes, labels)
+    )
+    np.testing.assert_allclose(
+        model.predict_probabilities(x),
+        keras_hpn.class_probabilities(
+            model.predict_outputs(x), model.prototypes, fitted
+        ),
+    )
+    model.save(tmp_path / "t.keras")
+    assert keras.saving.load_model(tmp_path / "t.keras").temperature == fitted
+
+
+def test_multitask_reserve_and_class_methods():
+    x, y = regression_data()
+    labels = (x[:, 2] > 0).astype(int)
+    model = HPNMultiTask(dense_backbone(), 2, y.min(), y.max(), reserve=1, seed=0)
+    assert model.prototypes.shape == (3, 3) and abs(model.prototypes[:, 0]).max() == 0
+    model.compile()
+    both = np.stack([np.where(x[:, 3] > 1, 2, labels), y], axis=1)  # some of 2
+    model.fit(x, both, epochs=1, batch_size=64, verbose=0)
+    assert set(np.unique(model.predict(x)[0])) <= {0, 1}
+    assert model.add_classes(1).tolist() == [2]
+    part = model.predict_outputs(x).astype("float64")
+    part[:, 0] = 0.0
+    np.testing.assert_array_equal(
+        model.predict_classes(x, min_cosine=0.3),
+        keras_hpn.predict_classes(part, model.prototypes, min_cosine=0.3),
+    )
+    fitted = model.fit_temperature(x, both)  # fit's targets: column 0 read
+    assert fitted == keras_hpn.fit_temperature(part, model.prototypes, both[:, 0])
+    assert model.get_config()["reserve"] == 0

@@ -252,3 +252,32 @@ def test_tf_xla_step_says_that_only_the_metric_counts(digits, monkeypatch):
         history = model.fit(x, y + 1, epochs=1, batch_size=64, verbose=0)
     assert history.history["invalid_labels"] == [float(np.sum(y == 9))]
     assert all_finite(model)
+
+
+@pytest.mark.parametrize("out_of_range", [False, True])
+def test_range_check_reads_real_targets_in_every_kind_of_step(
+    out_of_range,
+):
+    # PyTorch's shape inference falls back to tensors of ones when the task
+    # model fails on its "meta" device; those ones (outside [10, 20]) once
+    # triggered "from 1.0 to 1.0" and used up the one range check.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    targets = rng.uniform(10.0, 20.0, size=32)
+    if out_of_range:
+        targets[:] = 25.0
+    y = np.stack([rng.integers(0, 3, 32), targets], axis=1).astype("float32")
+    backbone = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
+    model = keras_hpn.models.HPNMultiTask(
+        backbone, num_classes=3, lower=10.0, upper=20.0, seed=0
+    )
+    model.compile()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    outside = [str(w.message) for w in caught if "outside [lower" in str(w.message)]
+    if out_of_range:  # also from compiled JAX and TensorFlow steps
+        assert len(outside) == 1 and "16 of 16 targets" in outside[0]
+        assert "e.g. 25.0" in outside[0]
+    else:
+        assert outside == []

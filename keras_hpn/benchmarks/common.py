@@ -31,12 +31,16 @@ class Settings:
     """What the suite runs: `Settings.default(dataset, model)` for results,
     `Settings.quick(dataset, model)` for the CI smoke mode.
 
-    `dataset` feeds the image items (`dims`, `fractions`, `representations`);
-    `regression` and `multitask` always use diabetes and wine. `train_size`
-    is the number of training images each seed draws (stratified) for
-    `dims` and `representations` (`None`: all of them); `fractions` are
+    `dataset` feeds the image items (`dims`, `fractions`, `representations`,
+    `incremental`, `openset`, `calibration`); `regression` and `multitask`
+    always use diabetes and wine. `train_size` is the number of training
+    images each seed draws (stratified) for every image item but `fractions`
+    (`None`: all of them); `fractions` are
     shares of the whole training set. `data_dir` is a folder holding the
     Fashion-MNIST files (`None`: Debian's folder, then the Keras cache).
+    `task_sizes` are the classes per task of the `incremental` item's
+    schedules (5 tasks of 2, 2 tasks of 5) and `replay` the images per old
+    class it keeps to replay (0: none).
     """
 
     dataset: str = "fashion_mnist"
@@ -57,6 +61,8 @@ class Settings:
     cost_rounds: int = 9
     cost_backends: tuple[str, ...] = ("tensorflow", "jax")
     cost_in_process: bool = False
+    task_sizes: tuple[int, ...] = (2, 5)
+    replay: tuple[int, ...] = (0, 20)
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -72,6 +78,15 @@ class Settings:
             raise ValueError(
                 "`model='cnn'` needs images: use dataset='fashion_mnist'. "
                 f"Received: dataset={self.dataset!r}"
+            )
+        if any(not 1 <= size <= 10 for size in self.task_sizes):
+            raise ValueError(
+                "`task_sizes` must be classes per task, from 1 to 10. "
+                f"Received: {self.task_sizes}"
+            )
+        if any(count < 0 for count in self.replay):
+            raise ValueError(
+                f"`replay` must be images per old class, >= 0. Received: {self.replay}"
             )
         unknown = [kind for kind in self.losses if kind not in KINDS]
         if unknown:
@@ -127,6 +142,8 @@ class Settings:
             "cost_rounds": 3,
             "cost_backends": (),
             "cost_in_process": True,
+            "task_sizes": (5,),
+            "replay": (20,),
         }
         if dataset == "digits":
             return cls(

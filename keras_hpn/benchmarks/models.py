@@ -134,7 +134,7 @@ def classifier(
         else:
             protos = np.asarray(prototypes)
         model = keras.Model(inputs, L2NormalizedProjection(dims)(features))
-        model.compile(optimizer=optimizer, loss=PrototypeCosineLoss(protos))
+        model.compile(optimizer=optimizer, loss=loss_of(kind, protos))
         return model, protos
     if dims != num_classes:
         features = keras.layers.Dense(dims, name="bottleneck")(features)
@@ -143,11 +143,16 @@ def classifier(
     else:
         logits = CosineLogits(num_classes)(features)
     model = keras.Model(inputs, logits)
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
+    model.compile(optimizer=optimizer, loss=loss_of(kind))
     return model, None
+
+
+def loss_of(kind: str, prototypes: np.ndarray | None = None) -> keras.losses.Loss:
+    """The loss of a classifier kind: the prototype cosine loss for HPN
+    (with its `prototypes`), softmax cross-entropy on logits otherwise."""
+    if kind in HPN_KINDS:
+        return PrototypeCosineLoss(prototypes)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def outputs_of(model: keras.Model, x, batch_size: int = 1024):

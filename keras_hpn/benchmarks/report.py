@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from keras_hpn.benchmarks import report_capabilities
 from keras_hpn.benchmarks.common import TITLES
 from keras_hpn.benchmarks.items import cost
 from keras_hpn.data.fashion import TRAIN_IMAGES as FASHION_TRAIN_IMAGES
@@ -208,6 +209,7 @@ def tables(results: dict) -> str:
                     f"{hpn['memory_mb']:>9.0f}{softmax['memory_mb']:>10.0f}"
                 )
         parts.append("\n".join(lines))
+    parts.extend(report_capabilities.tables(results))
     return "\n\n".join(parts)
 
 
@@ -299,6 +301,7 @@ def plot(results: dict, directory: Path) -> list[Path]:
         axis.set_title("Cost of a step as classes grow")
         axis.legend(fontsize="small")
         written.append(_save(figure, directory / "cost.png"))
+    written.extend(report_capabilities.plot(results, directory, plt, _save))
     return written
 
 

@@ -1,4 +1,6 @@
-"""The benchmark suite: the paper's comparisons, representations and cost.
+"""The benchmark suite: the paper's comparisons, representations and cost,
+and (when named) what fixed prototypes give beyond accuracy: classes added
+later, rejecting the unknown, calibrated probabilities.
 
 `keras-hpn benchmark` runs it. Each item (one module in
 `keras_hpn.benchmarks.items`) trains every loss on the same body with the
@@ -22,17 +24,21 @@ from keras_hpn.benchmarks import models, report
 from keras_hpn.benchmarks.common import Settings, machine
 from keras_hpn.benchmarks.items import (
     ITEMS,
+    OPT_IN,
+    calibration,
     cost,
     dims,
     fractions,
+    incremental,
     multitask,
+    openset,
     published,
     regression,
     representations,
 )
 from keras_hpn.utils.progress import ProgressBar
 
-__all__ = ["ITEMS", "Settings", "check_out", "count_runs", "run", "run_cifar"]
+__all__ = ["ITEMS", "OPT_IN", "Settings", "check_out", "count_runs", "run", "run_cifar"]
 
 RESULTS = "results.json"
 
@@ -44,16 +50,21 @@ RUNNERS = {
     "regression": regression,
     "multitask": multitask,
     "cost": cost,
+    "incremental": incremental,
+    "openset": openset,
+    "calibration": calibration,
 }
 FASHION_ONLY = ("published",)
 
 
 def default_items(settings: Settings) -> list[str]:
-    """The items a plain run of `settings` runs: all that fit its dataset."""
+    """The items a plain run of `settings` runs: all that fit its dataset,
+    except those of `OPT_IN`, which run when named."""
     return [
         item
         for item in ITEMS
-        if item not in FASHION_ONLY or settings.dataset == "fashion_mnist"
+        if item not in OPT_IN
+        and (item not in FASHION_ONLY or settings.dataset == "fashion_mnist")
     ]
 
 

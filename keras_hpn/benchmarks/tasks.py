@@ -17,6 +17,9 @@ from keras_hpn.benchmarks import models
 from keras_hpn.benchmarks.common import Settings
 
 DIGIT_NAMES = tuple("zero one two three four five six seven eight nine".split())
+# Held-out images of `split(..., validation=True)` (thresholds, temperatures).
+FASHION_VALIDATION = 1000
+DIGITS_VALIDATION = 0.15
 
 
 def class_names(settings: Settings) -> tuple[str, ...]:
@@ -26,11 +29,20 @@ def class_names(settings: Settings) -> tuple[str, ...]:
     return tuple(data.fashion_mnist_class_names())
 
 
-def split(settings: Settings, seed: int, share: float | None = None) -> data.Split:
+def split(
+    settings: Settings, seed: int, share: float | None = None, validation: bool = False
+) -> data.Split:
     """The split of one seed: `settings.train_size` training images, or
-    `share` of the whole training set when given."""
+    `share` of the whole training set when given.
+
+    `validation`: also hold out training images as `x_val`, `y_val`
+    (stratified): on Fashion-MNIST 1,000 images drawn before the training
+    subsample, so that the training set keeps its size; on digits 15% of
+    the training set."""
     if settings.dataset == "digits":
         whole = data.digits(seed=seed)
+        if validation:
+            return _held_out(whole, DIGITS_VALIDATION, seed)
         if share is None:
             return whole
         count = max(10, int(round(share * len(whole.y_train))))
@@ -41,9 +53,24 @@ def split(settings: Settings, seed: int, share: float | None = None) -> data.Spl
     return data.fashion_mnist(
         seed=seed,
         train_size=settings.train_size if share is None else share,
+        validation_size=FASHION_VALIDATION if validation else 0,
         flatten=settings.model == "mlp",
         source=settings.data_dir,
     )
+
+
+def _held_out(split: data.Split, share: float, seed: int) -> data.Split:
+    """`split` with a stratified `share` of its training set moved to validation."""
+    from sklearn.model_selection import train_test_split
+
+    x_train, x_val, y_train, y_val = train_test_split(
+        split.x_train,
+        split.y_train,
+        test_size=share,
+        random_state=seed,
+        stratify=split.y_train,
+    )
+    return data.Split(x_train, y_train, split.x_test, split.y_test, x_val, y_val)
 
 
 def body_maker(settings: Settings, x: np.ndarray):

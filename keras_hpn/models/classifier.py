@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 
 from keras_hpn import saving
-from keras_hpn.decoding import class_scores, predict_classes
 from keras_hpn.losses import PrototypeCosineLoss
 from keras_hpn.metrics import InvalidLabels, PrototypeAccuracy
-from keras_hpn.models.task import (
+from keras_hpn.models.classes import (
     _check_names,
     _ClassPrototypes,
     _given,
     _keep_prototypes,
-    default_dims,
 )
+from keras_hpn.models.task import default_dims
 from keras_hpn.prototypes import hyperspherical, semantic_prototypes
-from keras_hpn.utils.validation import check_seed, check_size
+from keras_hpn.utils.validation import check_positive, check_seed, check_size
 
 __all__ = [
     "HPNClassifier",
@@ -44,17 +42,27 @@ class HPNClassifier(_ClassPrototypes):
     and fit the head; then set it back to `True`, compile (with a lower
     learning rate) and fit again.
 
+    Classes added later (class-incremental learning, as with the
+    pre-allocated fixed classifiers of Pernici et al., ICPR 2020): `reserve`
+    places prototypes for classes to come. The loss trains every placed
+    class, so new classes need no new head: `add_classes` makes them known
+    to the `predict_*` methods. Rejecting the unknown: `predict_classes(x,
+    min_cosine=...)`, with the threshold from `acceptance_threshold`.
+    Probabilities: `predict_probabilities`, with a temperature from
+    `fit_temperature`.
+
     Args:
         backbone: a `keras.Model` with defined inputs (a `keras.applications`
             model, a keras-hub `Backbone`, a `keras.Sequential` starting with
             `keras.Input`), or any layer together with `input_shape`. It
             returns one tensor: a feature vector, a 3-D sequence or a 4-D
             feature map.
-        num_classes: number of classes `K`, at least 2.
-        dims: output width `D`, at least 2; `None` means `min(K - 1, 64)`
-            (at least 2): the regular simplex, the optimal placement, up to
-            65 classes. Must match `prototypes` when both are given.
-        prototypes: optional array `(num_classes, dims)` to use as they are.
+        num_classes: number of classes `K` known now, at least 2.
+        dims: output width `D`, at least 2; `None` means `min(K + R - 1,
+            64)` (at least 2): the regular simplex, the optimal placement, up
+            to 65 placed classes. Must match `prototypes` when both are given.
+        prototypes: optional array `(num_classes + reserve, dims)` to use as
+            they are.
         class_names: optional class names in class order: returned by
             `predict_top_k`, and with `word_vectors` the source of the
             semantic priors.
@@ -68,6 +76,10 @@ class HPNClassifier(_ClassPrototypes):
         seed: seed of the placement (`None`: see `hyperspherical`).
         input_shape: the input shape (without batch) when `backbone` is a
             layer or a model with no defined inputs.
+        reserve: `R`, the number of prototypes placed for classes added
+            later (ids `K` to `K + R - 1`); not with `word_vectors`.
+        temperature: the temperature of `predict_probabilities`, a number
+            > 0 (`fit_temperature` sets it).
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Example:
@@ -80,6 +92,21 @@ class HPNClassifier(_ClassPrototypes):
     model.fit(x, np.array([0, 1, 2, 0, 1, 2]), epochs=1, verbose=0)
     model.predict_classes(x).shape
     # (6,)
+    ```
+
+    With a reserve, classes come later:
+
+    ```python
+    backbone = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16)])
+    x = np.random.default_rng(0).random((6, 8)).astype("float32")
+    model = keras_hpn.models.HPNClassifier(backbone, 2, reserve=3, seed=0)
+    model.compile()
+    model.fit(x, np.array([0, 1, 0, 1, 0, 1]), epochs=1, verbose=0)
+    model.add_classes(1).tolist()  # class 2: its prototype was placed already
+    # [2]
+    model.fit(x, np.array([2, 1, 2, 0, 2, 1]), epochs=1, verbose=0)
+    model.predict_probabilities(x).shape
+    # (6, 3)
     ```
     """
 
@@ -96,21 +123,34 @@ class HPNClassifier(_ClassPrototypes):
         head_dtype=None,
         seed: int | None = None,
         input_shape=None,
+        reserve: int = 0,
+        temperature: float = 1.0,
         **kwargs,
     ):
         num_classes = check_size(num_classes, "num_classes", 2)
+        reserve = check_size(reserve, "reserve", 0)
+        temperature = check_positive(temperature, "temperature")
         seed = check_seed(seed)
         names = _check_names(class_names, num_classes)
+        if reserve and word_vectors is not None:
+            raise ValueError(
+                "`reserve` places prototypes for classes without names yet, but "
+                "`word_vectors` needs the name of every class. Place the semantic "
+                "prototypes of all classes (`keras_hpn.prototypes."
+                "semantic_prototypes`) and pass them as `prototypes=`. Received: "
+                f"reserve={reserve}"
+            )
         _keep_prototypes(
             self,
-            _class_prototypes(num_classes, dims, prototypes, names, word_vectors, seed),
+            _class_prototypes(
+                num_classes, reserve, dims, prototypes, names, word_vectors, seed
+            ),
         )
         dims = saving.shape_of(self, "prototypes")[1]
         super().__init__(
             backbone, dims, pooling, dropout, head_dtype, input_shape, **kwargs
         )
-        self.num_classes = num_classes
-        self.class_names = names
+        self._keep_classes(num_classes, reserve, names, temperature)
         self.seed = seed
 
     def _default_loss(self):
@@ -120,82 +160,28 @@ class HPNClassifier(_ClassPrototypes):
         return [PrototypeAccuracy(self.prototypes)]
 
     def _default_weighted_metrics(self):
-        return [InvalidLabels(self.num_classes)]
-
-    def predict_classes(self, x, batch_size=None, verbose=0) -> np.ndarray:
-        """Class ids of `x`, shape `(batch,)`; `-1` for an output with no direction.
-
-        Args:
-            x: inputs, as for `predict`.
-            batch_size: as for `predict`.
-            verbose: as for `predict`.
-
-        Returns:
-            Integer array of class ids.
-        """
-        return predict_classes(
-            self.predict_outputs(x, batch_size, verbose), self.prototypes
-        )
-
-    def predict_cosines(self, x, batch_size=None, verbose=0) -> np.ndarray:
-        """Cosine of each output with every class prototype, `(batch, K)`.
-
-        Args:
-            x: inputs, as for `predict`.
-            batch_size: as for `predict`.
-            verbose: as for `predict`.
-
-        Returns:
-            Float array of cosines (NaN rows for outputs with no direction).
-        """
-        return class_scores(
-            self.predict_outputs(x, batch_size, verbose), self.prototypes
-        )
-
-    def predict_top_k(self, x, k: int = 5, batch_size=None, verbose=0):
-        """The `k` best classes of each input, best first.
-
-        Args:
-            x: inputs, as for `predict`.
-            k: how many classes, from 1 to `num_classes`.
-            batch_size: as for `predict`.
-            verbose: as for `predict`.
-
-        Returns:
-            A tuple `(ids, cosines, names)`, each of shape `(batch, k)`:
-            integer class ids (`-1` for an output with no direction), their
-            cosines, and their names (an object array; `None` for id `-1`),
-            or `names=None` when the model has no `class_names`.
-        """
-        k = check_size(k, "k", 1, self.num_classes, "`num_classes`")
-        ids, cosines = predict_classes(
-            self.predict_outputs(x, batch_size, verbose),
-            self.prototypes,
-            k=k,
-            return_scores=True,
-        )
-        ids, cosines = ids.reshape(-1, k), cosines.reshape(-1, k)
-        return ids, cosines, self._class_names_of(ids)
+        return [InvalidLabels(self.num_placed)]
 
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            "num_classes": self.num_classes,
-            "prototypes": saving.config_of(self, "prototypes"),
-            "class_names": None if self.class_names is None else list(self.class_names),
+            **self._class_config(),
             "seed": self.seed,
         }
 
 
-def _class_prototypes(num_classes, dims, prototypes, names, word_vectors, seed):
+def _class_prototypes(
+    num_classes, reserve, dims, prototypes, names, word_vectors, seed
+):
     if prototypes is not None:
         if word_vectors is not None:
             raise ValueError(
                 "Pass either `prototypes` or `word_vectors` (to place prototypes "
                 "with semantic priors), not both."
             )
-        return _given(prototypes, num_classes, dims)
-    dims = default_dims(num_classes) if dims is None else check_size(dims, "dims", 2)
+        return _given(prototypes, num_classes + reserve, dims)
+    placed = num_classes + reserve
+    dims = default_dims(placed) if dims is None else check_size(dims, "dims", 2)
     if word_vectors is not None:
         protos = semantic_prototypes(names, word_vectors, dims, seed=seed)
         if protos.shape[0] != num_classes:
@@ -204,4 +190,4 @@ def _class_prototypes(num_classes, dims, prototypes, names, word_vectors, seed):
                 f"num_classes={num_classes}."
             )
         return protos
-    return hyperspherical(num_classes, dims, seed=seed)
+    return hyperspherical(placed, dims, seed=seed)

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from keras_hpn import saving
-from keras_hpn.decoding import class_scores, decode_regression, predict_classes
+from keras_hpn.decoding import decode_regression, predict_classes
 from keras_hpn.losses import MultiTaskLoss
 from keras_hpn.metrics import (
     InvalidLabels,
@@ -16,16 +16,21 @@ from keras_hpn.metrics import (
     PrototypeAccuracy,
     RegressionMAE,
 )
-from keras_hpn.models.task import (
+from keras_hpn.models.classes import (
     _check_names,
     _ClassPrototypes,
     _given,
     _keep_prototypes,
-    default_dims,
 )
+from keras_hpn.models.task import default_dims
 from keras_hpn.prototypes import multitask
 from keras_hpn.targets import check_regression_range
-from keras_hpn.utils.validation import check_seed, check_size, check_weight
+from keras_hpn.utils.validation import (
+    check_positive,
+    check_seed,
+    check_size,
+    check_weight,
+)
 
 __all__ = [
     "HPNMultiTask",
@@ -40,24 +45,31 @@ class HPNMultiTask(_ClassPrototypes):
     `keras_hpn.prototypes.multitask(num_classes, dims, seed=seed)` (or
     given), live in the subspace orthogonal to it. `fit` trains with
     `MultiTaskLoss` on `y` of shape `(batch, 2)`: column 0 the class id,
-    column 1 the target. `predict` returns `(class ids, targets)`.
+    column 1 the target. `predict` returns `(class ids, targets)`. The
+    class methods (`predict_classes` with `min_cosine`, `predict_top_k`,
+    `predict_probabilities`, `fit_temperature`, `acceptance_threshold`,
+    `add_classes`) are those of `HPNClassifier`, on the part of the output
+    orthogonal to `e_0`.
 
     Args:
         backbone: as for `HPNClassifier`.
-        num_classes: number of classes `K`, at least 2.
+        num_classes: number of classes `K` known now, at least 2.
         lower: the target value mapped to `-e_0`.
         upper: the target value mapped to `e_0`, larger than `lower`.
         weight: `t` in `[0, 1]`, the share of the classification loss.
         dims: output width, at least 3; `None` means one more than
             `HPNClassifier`'s default for `K` classes.
-        prototypes: optional class prototypes `(num_classes, dims)`,
-            orthogonal to `e_0`.
+        prototypes: optional class prototypes `(num_classes + reserve,
+            dims)`, orthogonal to `e_0`.
         class_names: optional class names in class order.
         pooling: as for `HPNClassifier`.
         dropout: as for `HPNClassifier`.
         head_dtype: as for `HPNClassifier`.
         seed: seed of the placement.
         input_shape: as for `HPNClassifier`.
+        reserve: prototypes placed for classes added later, as for
+            `HPNClassifier`.
+        temperature: as for `HPNClassifier`.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Example:
@@ -90,31 +102,35 @@ class HPNMultiTask(_ClassPrototypes):
         head_dtype=None,
         seed: int | None = None,
         input_shape=None,
+        reserve: int = 0,
+        temperature: float = 1.0,
         **kwargs,
     ):
         num_classes = check_size(num_classes, "num_classes", 2)
+        reserve = check_size(reserve, "reserve", 0)
+        temperature = check_positive(temperature, "temperature")
         lower, upper = check_regression_range(lower, upper)
         weight = check_weight(weight)
         seed = check_seed(seed)
         names = _check_names(class_names, num_classes)
+        placed = num_classes + reserve
         if prototypes is None:
             dims = (
-                default_dims(num_classes) + 1
+                default_dims(placed) + 1
                 if dims is None
                 else check_size(dims, "dims", 3)
             )
-            _keep_prototypes(self, multitask(num_classes, dims, seed=seed)[0])
+            _keep_prototypes(self, multitask(placed, dims, seed=seed)[0])
         else:
-            _keep_prototypes(self, _given(prototypes, num_classes, dims))
+            _keep_prototypes(self, _given(prototypes, placed, dims))
         # The loss checks that the prototypes are orthogonal to e_0.
         self._loss_of(lower, upper, weight)
         dims = saving.shape_of(self, "prototypes")[1]
         super().__init__(
             backbone, dims, pooling, dropout, head_dtype, input_shape, **kwargs
         )
-        self.num_classes = num_classes
+        self._keep_classes(num_classes, reserve, names, temperature)
         self.lower, self.upper, self.weight = lower, upper, weight
-        self.class_names = names
         self.seed = seed
 
     def _loss_of(self, lower, upper, weight) -> MultiTaskLoss:
@@ -131,7 +147,7 @@ class HPNMultiTask(_ClassPrototypes):
 
     def _default_weighted_metrics(self):
         return [
-            InvalidLabels(self.num_classes, label_column=0),
+            InvalidLabels(self.num_placed, label_column=0),
             InvalidTargets(target_column=1),
         ]
 
@@ -141,43 +157,27 @@ class HPNMultiTask(_ClassPrototypes):
         part[..., 0] = 0.0
         return part
 
+    def _labels_of(self, y):
+        # `fit`'s `(batch, 2)` targets: the class ids are column 0.
+        y = np.asarray(y)
+        return y[:, 0] if y.ndim == 2 and y.shape[1] == 2 else y
+
     def predict(self, x, batch_size=None, verbose=0, **kwargs):
         """`(class ids, targets)` of `x`, each of shape `(batch,)`."""
         outputs = self.predict_outputs(x, batch_size, verbose, **kwargs)
         return (
-            predict_classes(self._class_part(outputs), self.prototypes),
+            predict_classes(
+                self._class_part(outputs), self.prototypes[: self.num_classes]
+            ),
             decode_regression(outputs, self.lower, self.upper),
         )
-
-    def predict_classes(self, x, batch_size=None, verbose=0) -> np.ndarray:
-        """Class ids of `x`, shape `(batch,)`, from the part orthogonal to `e_0`."""
-        return self.predict(x, batch_size, verbose)[0]
-
-    def predict_cosines(self, x, batch_size=None, verbose=0) -> np.ndarray:
-        """Cosines of the class part of each output with every prototype."""
-        outputs = self.predict_outputs(x, batch_size, verbose)
-        return class_scores(self._class_part(outputs), self.prototypes)
-
-    def predict_top_k(self, x, k: int = 5, batch_size=None, verbose=0):
-        """`(ids, cosines, names)` of the `k` best classes, as in `HPNClassifier`."""
-        k = check_size(k, "k", 1, self.num_classes, "`num_classes`")
-        ids, cosines = predict_classes(
-            self._class_part(self.predict_outputs(x, batch_size, verbose)),
-            self.prototypes,
-            k=k,
-            return_scores=True,
-        )
-        ids, cosines = ids.reshape(-1, k), cosines.reshape(-1, k)
-        return ids, cosines, self._class_names_of(ids)
 
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            "num_classes": self.num_classes,
             "lower": self.lower,
             "upper": self.upper,
             "weight": self.weight,
-            "prototypes": saving.config_of(self, "prototypes"),
-            "class_names": None if self.class_names is None else list(self.class_names),
+            **self._class_config(),
             "seed": self.seed,
         }

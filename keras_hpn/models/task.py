@@ -5,7 +5,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_hpn import saving
 from keras_hpn.layers import L2NormalizedProjection
 
 MAX_DEFAULT_DIMS = 64
@@ -156,34 +155,6 @@ class _HPNTask(keras.Model):
         return model
 
 
-class _ClassPrototypes(_HPNTask):
-    """A task model holding class prototypes, saved with it."""
-
-    prototypes = saving.StoredPrototypes()
-
-    def save_own_variables(self, store) -> None:
-        super().save_own_variables(store)
-        saving.save_arrays(self, store, ("prototypes",))
-
-    def load_own_variables(self, store) -> None:
-        saving.load_arrays(self, store, ("prototypes",))
-        super().load_own_variables(
-            {key: store[key] for key in store.keys() if key != "prototypes"}
-        )
-
-    def _class_names_of(self, ids: np.ndarray):
-        if self.class_names is None:
-            return None
-        names = np.array([*self.class_names, None], dtype=object)
-        return names[ids]  # id -1 (no class) reads the trailing None
-
-
-def _keep_prototypes(model, prototypes) -> None:
-    # Straight to the descriptor: Keras' and TensorFlow's attribute hooks
-    # would read the attribute before it exists.
-    object.__setattr__(model, "prototypes", prototypes)
-
-
 def _backbone_inputs(backbone, input_shape):
     if input_shape is not None:
         try:
@@ -235,35 +206,3 @@ def _pooled(features, pooling, dtype):
         "flatten": keras.layers.Flatten,
     }[pooling]
     return layer(dtype=dtype, name="pooling")(features)
-
-
-def _check_names(class_names, num_classes: int) -> tuple[str, ...] | None:
-    if class_names is None:
-        return None
-    if isinstance(class_names, str) or not all(
-        isinstance(name, str) for name in class_names
-    ):
-        raise ValueError(
-            "`class_names` must be a sequence of strings, one per class. "
-            f"Received: class_names={class_names!r}"
-        )
-    names = tuple(class_names)
-    if len(names) != num_classes:
-        raise ValueError(
-            f"`class_names` must hold one name per class ({num_classes}). "
-            f"Received {len(names)} names."
-        )
-    return names
-
-
-def _given(prototypes, num_classes: int, dims) -> np.ndarray:
-    """Prototypes given by the user (or a config), checked against the sizes."""
-    if isinstance(prototypes, dict):  # a reference from a config
-        return prototypes
-    protos = saving.from_config(prototypes, "prototypes")
-    if protos.shape[0] != num_classes or (dims is not None and protos.shape[1] != dims):
-        raise ValueError(
-            f"`prototypes` must have shape (num_classes, dims) = ({num_classes}, "
-            f"{'dims' if dims is None else dims}). Received shape {protos.shape}."
-        )
-    return protos

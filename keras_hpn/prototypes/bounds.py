@@ -35,16 +35,37 @@ _CAP_GRID = 200_001
 # in 2 to 4 dims with many thousands of points) the cap bound stands alone.
 _MAX_DEGREE = 400
 
-# Universally optimal configurations (Cohn & Kumar 2007, Table 1) that
-# `codes.py` builds: (num_classes, dims) -> their largest cosine.
+# Universally optimal configurations (Cohn & Kumar 2007, Table 1, besides the
+# polygons, simplices and cross-polytopes): (num_classes, dims) -> their
+# largest cosine. All but the 600-cell meet Levenshtein's bound (sharp);
+# `constructions.sharp` builds them (the isotropic family up to q = 7).
 UNIVERSALLY_OPTIMAL = {
     (12, 3): 1.0 / math.sqrt(5.0),
     (120, 4): (1.0 + math.sqrt(5.0)) / 4.0,
+    (16, 5): 0.2,
     (27, 6): 0.25,
     (56, 7): 1.0 / 3.0,
     (240, 8): 0.5,
+    (112, 21): 1.0 / 9.0,
+    (162, 21): 1.0 / 7.0,
+    (100, 22): 1.0 / 11.0,
+    (275, 22): 1.0 / 6.0,
+    (891, 22): 0.25,
+    (552, 23): 0.2,
+    (4600, 23): 1.0 / 3.0,
     (196_560, 24): 0.5,
+    # Isotropic subspaces: (q + 1)(q^3 + 1) points in q (q^3 + 1) / (q + 1)
+    # dims at largest cosine 1 / q^2, q a prime power.
+    **{
+        ((q + 1) * (q**3 + 1), q * (q**3 + 1) // (q + 1)): 1.0 / q**2
+        for q in (2, 3, 4, 5, 7, 8, 9)
+    },
 }
+
+# A placement whose largest cosine is within this of a proven lower bound
+# (the known optimum, Levenshtein's bound or the degree-2 bound) is called
+# optimal: float64 rounding of a built configuration stays below 1e-13.
+OPTIMAL_TOLERANCE = 1e-9
 
 
 def known_optimum(num_classes: int, dims: int) -> float | None:
@@ -58,10 +79,13 @@ def known_optimum(num_classes: int, dims: int) -> float | None:
         `-1 / (K - 1)` for `K <= D + 1` (regular simplex), `0.0` for
         `K <= 2D` (cross-polytope), `cos(2 pi / K)` in 2 dims (regular
         polygon), the largest cosine of the universally optimal
-        configurations (icosahedron, 600-cell, the 27 points of the Schlaefli
-        graph in 6 dims, the 56 in 7, the 240 roots of E8, the 196,560
-        minimal vectors of the Leech lattice), and `None` elsewhere (the open
-        Tammes problem).
+        configurations of Cohn and Kumar's table (icosahedron, 600-cell,
+        hemicube, the 27 points of the Schlaefli graph in 6 dims, the 56 in
+        7, the 240 roots of E8, the 112 and 162 points in 21 dims, the
+        Higman-Sims 100, McLaughlin 275 and the 891 in 22, the 552 and 4600
+        in 23, the 196,560 minimal vectors of the Leech lattice, the
+        isotropic-subspace family), and `None` elsewhere (the open Tammes
+        problem).
 
     Example:
 
@@ -72,6 +96,8 @@ def known_optimum(num_classes: int, dims: int) -> float | None:
     0.0
     >>> known_optimum(240, 8)
     0.5
+    >>> known_optimum(100, 22)  # the Higman-Sims graph
+    0.09090909090909091
     ```
 
     References:
@@ -113,8 +139,10 @@ def levenshtein_bound(dims: int, cosine: float) -> float:
 
     No set of unit vectors in `dims` dimensions whose pairwise cosines are
     all at most `cosine` has more than `L(dims, cosine)` points. The bound is
-    tight for the regular simplex and cross-polytope, the icosahedron, the
-    roots of E8 and the minimal vectors of the Leech lattice.
+    tight for the regular polygons, simplices and cross-polytopes and every
+    sharp configuration of `keras_hpn.prototypes.constructions.sharp`
+    (the icosahedron, the roots of E8, the Higman-Sims graph's 100 points in
+    22 dims, the minimal vectors of the Leech lattice, ...).
 
     Args:
         dims: dimensionality `D`, at least 2.
@@ -275,6 +303,22 @@ def _lower_bound(num_classes: int, dims: int) -> float:
         _cap_packing_cosine(num_classes, dims),
         -1.0 if math.isnan(levenshtein) else levenshtein,
     )
+
+
+def _proven_optimal(largest_cosine: float, num_classes: int, dims: int) -> bool:
+    """Whether a placement meets a proven bound to `OPTIMAL_TOLERANCE`.
+
+    The bounds: the known optimum, Levenshtein's bound and the degree-2 bound
+    (exact formulas; the cap bound, integrated on a grid, is left out). A
+    placement within the tolerance of one of them is optimal to within it.
+    """
+    bound = known_optimum(num_classes, dims)
+    if bound is None:
+        levenshtein = _levenshtein_cosine(num_classes, dims)
+        bound = _linear_programming_cosine(num_classes, dims)
+        if not math.isnan(levenshtein):
+            bound = max(bound, levenshtein)
+    return largest_cosine <= bound + OPTIMAL_TOLERANCE
 
 
 def linear_programming_cosine(num_classes: int, dims: int) -> float:

@@ -30,6 +30,7 @@ class Separation:
     lower_bound: float = -1.0
     gap: float = 0.0
     method: str | None = None
+    optimal: bool = False
 
     def __str__(self) -> str:
         if self.optimum is None:
@@ -39,6 +40,8 @@ class Separation:
             )
         else:
             best = f"known optimum {self.optimum:.6f} (gap {self.gap:.6f})"
+        if self.optimal:
+            best = f"optimal: {best}"
         made = "" if self.method is None else f", method {self.method}"
         return (
             f"{self.num_classes} prototypes in {self.dims} dims: "
@@ -73,8 +76,10 @@ def separation(prototypes: object, *, method: str | None = None) -> Separation:
 
     ```python
     >>> s = separation([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
-    >>> s.largest_cosine, s.smallest_angle, s.optimum, s.gap
-    (0.0, 90.0, 0.0, 0.0)
+    >>> s.largest_cosine, s.smallest_angle, s.optimum, s.gap, s.optimal
+    (0.0, 90.0, 0.0, 0.0, True)
+    >>> separation(keras_hpn.prototypes.place(100, 22, seed=0)).optimal  # Higman-Sims
+    True
     ```
     """
     if hasattr(prototypes, "prototypes") and hasattr(prototypes, "description"):
@@ -100,4 +105,5 @@ def separation(prototypes: object, *, method: str | None = None) -> Separation:
         lower_bound=bound,
         gap=largest - bound,
         method=method,
+        optimal=dims >= 2 and bounds._proven_optimal(largest, num_classes, dims),
     )

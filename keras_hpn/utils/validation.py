@@ -259,6 +259,34 @@ def row_norms(array: np.ndarray) -> np.ndarray:
     return norms
 
 
+def numeric_array(value: object, name: str, shape: str, dtype=np.float64) -> np.ndarray:
+    """`value` as a numpy array of `dtype`, or a `ValueError` naming `name`.
+
+    Args:
+        value: anything `np.asarray` takes.
+        name: the argument name used in error messages.
+        shape: the expected shape in words, e.g. `"(..., dims)"`.
+        dtype: the dtype to convert to.
+
+    Returns:
+        The array.
+
+    Example:
+
+    ```python
+    >>> numeric_array([1, 2], "x", "(n,)").dtype
+    dtype('float64')
+    ```
+    """
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`{name}` must be a numeric array of shape {shape}. Could not "
+            f"convert it: {error}"
+        ) from error
+
+
 def check_matrix(
     value: object,
     name: str,
@@ -286,15 +314,9 @@ def check_matrix(
     dtype('float64')
     ```
     """
-    try:
-        array = np.asarray(value, dtype=dtype)
-        if not np.issubdtype(array.dtype, np.floating):
-            array = array.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{name}` must be a numeric array of shape ({rows}, dims). "
-            f"Could not convert it: {error}"
-        ) from error
+    array = numeric_array(value, name, f"({rows}, dims)", dtype)
+    if not np.issubdtype(array.dtype, np.floating):
+        array = numeric_array(array, name, f"({rows}, dims)")
     if array.ndim != 2:
         raise ValueError(
             f"`{name}` must be 2-D, of shape ({rows}, dims). Received an array "
@@ -395,13 +417,7 @@ def check_unit_vector(vector: object, name: str, dims: int | None = None) -> np.
     Returns:
         A float64 numpy array of shape `(dims,)`, `dims >= 2`, and unit length.
     """
-    try:
-        array = np.asarray(vector, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{name}` must be a numeric vector of shape (dims,). Could not "
-            f"convert it: {error}"
-        ) from error
+    array = numeric_array(vector, name, "(dims,)")
     if array.ndim != 1:
         # Never flattened: a (2, 2) matrix is not a direction in 4 dimensions.
         raise ValueError(

@@ -48,7 +48,8 @@ def test_quick_suite_runs_every_item_on_fashion_mnist(tmp_path, capsys):
     ):
         assert title in printed
     stored = json.loads((tmp_path / "results.json").read_text())
-    assert set(suite.ITEMS) <= set(stored) and stored["dataset"] == "fashion_mnist"
+    assert set(suite.default_items(suite.Settings.quick())) <= set(stored)
+    assert stored["dataset"] == "fashion_mnist"
     for name in ("dims", "fractions", "multitask", "representations", "cost"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     assert set(results["dims"]) == {f"{kind}/3" for kind in models.KINDS}
@@ -136,6 +137,10 @@ def test_settings_are_checked():
         common.Settings.default("digits", "cnn")
     with pytest.raises(ValueError, match="`losses` must be among"):
         common.Settings(losses=("hpn", "triplet"))
+    with pytest.raises(ValueError, match=r"`task_sizes` must be .* from 1 to 10"):
+        common.Settings(task_sizes=(2, 0))
+    with pytest.raises(ValueError, match=r"`replay` must be .* >= 0"):
+        common.Settings(replay=(-20,))
     cnn = common.Settings.default("fashion_mnist", "cnn")
     assert cnn.train_size is None and cnn.classification.epochs == 15
 

@@ -16,4 +16,11 @@ ITEMS = (
     "regression",
     "multitask",
     "cost",
+    "incremental",
+    "openset",
+    "calibration",
 )
+# What fixed prototypes give beyond accuracy (issue 20): run only when named
+# (`--items incremental openset calibration`, about 6 minutes on 2 cores),
+# so that the default run keeps its length.
+OPT_IN = ("incremental", "openset", "calibration")

@@ -1,7 +1,8 @@
 """Every known construction for `K` prototypes in `D` dims, best first (numpy only).
 
-A construction is a code or configuration of `keras_hpn.prototypes.constructions.codes`
-and `keras_hpn.prototypes.constructions.lattices`, adapted to `D`:
+A construction is a code or configuration of `keras_hpn.prototypes.constructions.codes`,
+`keras_hpn.prototypes.constructions.lattices` and
+`keras_hpn.prototypes.constructions.sharp`, adapted to `D`:
 
 * zero padding: a construction in `n <= D` dimensions keeps its cosines;
 * puncturing: deleting `p` coordinates of a binary code of length `D + p`
@@ -25,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from keras_hpn.prototypes.bounds import UNIVERSALLY_OPTIMAL
-from keras_hpn.prototypes.constructions import codes, lattices
+from keras_hpn.prototypes.constructions import codes, lattices, sharp
 from keras_hpn.utils.resources import BLOCK_BYTES
 from keras_hpn.utils.validation import check_size
 
@@ -205,16 +206,6 @@ def _largest_size(dims: int) -> int:
 
 
 def _configurations(num_classes: int, dims: int) -> list[Construction]:
-    # (name, native dims, size, builder of the first `count` points); their
-    # cosines are those of the universally optimal configurations they are.
-    table = [
-        ("icosahedron", 3, 12, lambda count: lattices.icosahedron()[:count]),
-        ("600-cell", 4, 120, lambda count: lattices.cell600()[:count]),
-        ("E6 27 points", 6, 27, lambda count: lattices.e6_points()[:count]),
-        ("E7 56 points", 7, 56, lambda count: lattices.e7_points()[:count]),
-        ("E8 roots", 8, 240, lambda count: lattices.e8_roots()[:count]),
-        ("Leech lattice minimal vectors", 24, 196_560, lattices.leech_minimal_vectors),
-    ]
     found = []
     if dims == 2:
         cosine = math.cos(2.0 * math.pi / num_classes)
@@ -241,22 +232,24 @@ def _configurations(num_classes: int, dims: int) -> list[Construction]:
                 lambda: lattices.d_roots(dims)[:num_classes],
             )
         )
-    for name, native, size, points in table:
+    # Cohn and Kumar's configurations, their first K points, zero-padded
+    # where they fill fewer dims; the full one at its own (K, D) is optimal.
+    for configuration in sharp.sharp_configurations():
+        native, size = configuration.dims, configuration.num_points
         if native > dims or size < num_classes:
             continue
-        cosine = UNIVERSALLY_OPTIMAL[(size, native)]
 
-        def builder(points=points, count=num_classes):
-            return points(count)
+        def builder(configuration=configuration, count=num_classes):
+            return configuration.build()[:count]
 
+        name = configuration.name
         optimal = (num_classes, dims) in UNIVERSALLY_OPTIMAL and native == dims
-        label = name if native == dims else f"{name}, zero-padded from {native} dims"
         found.append(
             Construction(
-                label,
+                name if native == dims else f"{name}, zero-padded from {native} dims",
                 num_classes,
                 dims,
-                cosine,
+                configuration.largest_cosine,
                 optimal and size == num_classes,
                 native,
                 builder,
