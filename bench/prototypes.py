@@ -4,16 +4,22 @@ Run from the repository root:
 
     PYTHONPATH=. python bench/prototypes.py            # full table + scale runs
     PYTHONPATH=. python bench/prototypes.py --quick    # CI smoke test, seconds
+                                                       # (no effort="best" runs)
     PYTHONPATH=. python bench/prototypes.py --jax      # + the optimiser on JAX
 
 For each (K, D) of issue #9's table it runs, in one process, the paper's
 algorithm (the library's `hpn_sgd`: SGD lr 0.1 whose momentum buffer is reset
 every step, renormalisation after each step, loss = mean row maximum of the
 off-diagonal cosines; 10,000 steps, seed 300) and `place(K, D, seed=0)` (what
-`hyperspherical(method="auto")` returns, with the method that won), and
-prints the largest cosine of each, the time ratio ours / paper, the best
-value known before this library with its source, and the lower bound
-(Levenshtein's, or the exact optimum) with our gap to it.
+`hyperspherical(method="auto")` returns at its default `effort="fast"`, with
+the method that won), and prints the largest cosine of each, the time ratio
+ours / paper, the best value known before this library with its source, and
+the lower bound (Levenshtein's, or the exact optimum) with our gap to it.
+The last columns run `place(K, D, seed=0, effort="best")` (32-start
+search where K is small) and check it against the best known value. The
+paper's run and ours run in turn in the same process; where the paper's run takes under
+`REPEAT_BELOW` seconds the pair runs `REPEATS` times and each side keeps its
+fastest time (the machine is shared: single timings vary by 2x and more).
 
 Then the scale runs: 10,000 prototypes in 128 dims and 100,000 in 256 dims
 (time, separation in row blocks, peak memory), and the optimiser alone
@@ -42,6 +48,8 @@ TABLE = [
     (1000, 64, 0.125, "extended BCH [64, 10, 28] (Lindstrom et al. 2024)"),
 ]
 QUICK_TABLE = TABLE[3:4]
+REPEATS = 3
+REPEAT_BELOW = 5.0
 SCALE = [
     (10_000, 128, 0.125, "extended BCH [128, 15, 56]"),
     (100_000, 256, 0.125, "extended BCH [256, 21, 112]"),
@@ -55,38 +63,71 @@ def timed(function, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
-def compare(table, paper_steps: int) -> tuple[bool, float]:
+def paired_runs(num_classes: int, dims: int, paper_steps: int):
+    """The paper's run and ours in turn; each side's fastest of the repeats."""
+    paper_seconds = our_seconds = float("inf")
+    for _ in range(REPEATS):
+        paper, seconds = timed(hpn_sgd, num_classes, dims, seed=300, steps=paper_steps)
+        paper_seconds = min(paper_seconds, seconds)
+        ours, seconds = timed(place, num_classes, dims, seed=0)
+        our_seconds = min(our_seconds, seconds)
+        if paper_seconds >= REPEAT_BELOW:
+            break
+    return paper, paper_seconds, ours, our_seconds
+
+
+def compare(table, paper_steps: int, best: bool) -> tuple[bool, bool, float]:
     print(
         f"paper: hpn_sgd, {paper_steps} steps, seed 300; ours: place(K, D, seed=0) "
-        "(= hyperspherical(method='auto'))"
+        "(= hyperspherical(method='auto', effort='fast'))"
     )
     header = (
         f"{'K':>5} {'D':>4} | {'paper cos':>9} {'paper s':>8} | {'ours cos':>9} "
-        f"{'ours s':>7} {'ratio':>6} | {'best known':>10} {'bound':>8} {'gap':>7} | "
-        "ours by / best known from"
+        f"{'ours s':>7} {'ours/paper time':>15} | {'best known':>10} {'bound':>8} "
+        f"{'gap':>7} | {'best effort':>11} {'s':>6} | ours by / best known from"
     )
     print(header)
     print("-" * len(header))
-    all_met = True
+    all_met = all_ahead = True
     paper_last = 0.0
     for num_classes, dims, best_known, source in table:
-        paper, paper_last = timed(
-            hpn_sgd, num_classes, dims, seed=300, steps=paper_steps
+        paper, paper_last, ours, our_seconds = paired_runs(
+            num_classes, dims, paper_steps
         )
-        ours, our_seconds = timed(place, num_classes, dims, seed=0)
         summary = separation(ours)
-        # Within 0.1% of the best known value, or better.
-        met = summary.largest_cosine <= best_known + 1e-3 * abs(best_known) + 1e-9
+        if best:
+            placed, best_seconds = timed(
+                place, num_classes, dims, seed=0, effort="best"
+            )
+            best_value = largest_cosine(placed.prototypes)
+            best_cells = f"{best_value:>11.5f} {best_seconds:>6.2f}"
+            # effort="best" within 0.1% of the best known value, or better.
+            met = best_value <= best_known + 1e-3 * abs(best_known) + 1e-9
+        else:
+            best_cells, met = f"{'-':>11} {'-':>6}", True
+        # Faster than the paper, and at or below its largest cosine.
+        ahead = (
+            our_seconds < paper_last
+            and summary.largest_cosine <= largest_cosine(paper) + 1e-12
+        )
         all_met &= met
+        all_ahead &= ahead
         print(
             f"{num_classes:>5} {dims:>4} | {largest_cosine(paper):>9.5f} "
             f"{paper_last:>8.2f} | {summary.largest_cosine:>9.5f} {our_seconds:>7.2f} "
-            f"{our_seconds / paper_last:>6.3f} | {best_known:>10.5f} "
+            f"{our_seconds / paper_last:>15.3f} | {best_known:>10.5f} "
             f"{summary.lower_bound:>8.5f} {summary.gap:>7.4f} | "
-            f"{ours.description} / {source}{'' if met else '  MISSED'}",
+            f"{best_cells} | "
+            f"{ours.description} / {source}{'' if met else '  MISSED'}"
+            f"{'' if ahead else '  NOT AHEAD OF THE PAPER'}",
             flush=True,
         )
-    return all_met, paper_last
+    print(
+        "ours faster than the paper and at or below its largest cosine on every row"
+        if all_ahead
+        else "OURS NOT AHEAD OF THE PAPER ON EVERY ROW"
+    )
+    return all_met, all_ahead, paper_last
 
 
 def scale(rows, paper_seconds: float | None) -> None:
@@ -147,17 +188,17 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     if args.quick:
-        compare(QUICK_TABLE, paper_steps=10_000)
+        compare(QUICK_TABLE, paper_steps=10_000, best=False)
         scale(QUICK_SCALE, None)
         return 0
-    all_met, paper_seconds = compare(TABLE, paper_steps=10_000)
+    all_met, all_ahead, paper_seconds = compare(TABLE, paper_steps=10_000, best=True)
     if not args.skip_scale:
         scale(SCALE, paper_seconds)
         optimiser_scale(10_000, 128, "numpy")
     if args.jax:
         optimiser_scale(10_000, 128, "jax")
     print("all best known values reached" if all_met else "BEST KNOWN MISSED")
-    return 0 if all_met else 1
+    return 0 if all_met and all_ahead else 1
 
 
 if __name__ == "__main__":

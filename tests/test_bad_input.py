@@ -435,6 +435,14 @@ CASES = [
         "--dims",
     ),
     (
+        "prototypes --effort max",
+        lambda: command_line(
+            "prototypes", "--classes", "30", "--dims", "3", "--effort", "max"
+        ),
+        CommandLineError,
+        "invalid choice: 'max'",
+    ),
+    (
         "digits --seeds 0",
         lambda: command_line("digits", "--seeds", "0"),
         CommandLineError,
@@ -647,6 +655,18 @@ CASES = [
         lambda: hyperspherical(4, 5, method="simplex", backend="torch"),
         ValueError,
         "('numpy', 'jax')",
+    ),
+    (
+        "placement effort unknown",
+        lambda: hyperspherical(10, 5, effort="max"),
+        ValueError,
+        "effort='max'",
+    ),
+    (
+        "placement effort with a closed form in capitals",
+        lambda: hyperspherical(4, 5, method="simplex", effort="FAST"),
+        ValueError,
+        "('fast', 'best')",
     ),
     (
         "placement time limit 0",

@@ -26,6 +26,7 @@ from keras_hpn.prototypes import (
     save_prototypes,
     semantic_prototypes,
 )
+from keras_hpn.prototypes.optimize.schedule import EFFORTS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "codes and the optimiser)",
     )
     parser.add_argument("--steps", type=int, help="optimisation steps")
+    parser.add_argument(
+        "--effort",
+        choices=EFFORTS,
+        default="fast",
+        help="optimiser schedule (fast: less time than the paper's optimiser; "
+        "best: up to 32 longer starts)",
+    )
     parser.add_argument(
         "--max-seconds",
         type=float,
@@ -151,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 steps=args.steps,
                 verbose=verbose,
                 max_seconds=args.max_seconds or None,
+                effort=args.effort,
             )
             method = args.method
         metadata = save_prototypes(

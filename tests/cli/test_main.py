@@ -274,6 +274,24 @@ def test_prototypes_command_refuses_a_run_of_days(tmp_path, capsys):
     assert out.exists()
 
 
+def test_prototypes_command_passes_the_effort_on(tmp_path, monkeypatch):
+    from keras_hpn.cli import prototypes as command
+
+    seen = []
+    placing = command.place
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["effort"])
+        return placing(*args, **kwargs)
+
+    monkeypatch.setattr(command, "place", spy)
+    small = ["prototypes", "--classes", "30", "--dims", "3", "--steps", "5"]
+    assert cli.main([*small, "--out", str(tmp_path / "a.npz")]) == 0
+    best = [*small, "--effort", "best", "--out", str(tmp_path / "b.npz")]
+    assert cli.main(best) == 0
+    assert seen == ["fast", "best"]
+
+
 def test_python_dash_m_runs_the_command():
     import subprocess
     import sys

@@ -18,8 +18,23 @@ import numpy as np
 
 from keras_hpn.prototypes.optimize import blocks
 from keras_hpn.prototypes.optimize.blocks import largest_cosine
+from keras_hpn.prototypes.optimize.schedule import (
+    ANNEAL_BETAS,
+    EFFORTS,
+    POLISH_BETAS,
+    POLISH_RATES,
+    POLISHED,
+    SECONDS_PER_WORK,
+    annealing_schedule,
+    default_polish_steps,
+    default_restarts,
+    default_steps,
+    estimated_seconds,
+    memory_bytes,
+    start_betas,
+)
 from keras_hpn.utils.progress import ProgressBar
-from keras_hpn.utils.resources import BLOCK_BYTES, check_memory, check_time, workers
+from keras_hpn.utils.resources import check_memory, check_time
 from keras_hpn.utils.validation import (
     check_max_seconds,
     check_prototypes,
@@ -29,30 +44,19 @@ from keras_hpn.utils.validation import (
 
 __all__ = [
     "BACKENDS",
+    "EFFORTS",
+    "SECONDS_PER_WORK",
     "default_polish_steps",
     "default_restarts",
     "default_steps",
     "estimated_seconds",
+    "memory_bytes",
     "polish",
     "random_start",
     "smooth_max",
 ]
 
 BACKENDS = ("numpy", "jax")
-# Work (multiply-adds, exponentials counted as 16) that the restarts of one
-# run share: 32 restarts for 100 classes in 10 or 25 dims, 1 from 600 classes.
-RESTART_WORK = 2e10
-MAX_RESTARTS = 32
-# Restarts polished in float64, and the polish's annealing schedule.
-POLISHED = 4
-POLISH_BETAS = (1e4, 1e6)
-POLISH_RATES = (2e-4, 1e-6)
-# The polish runs while its work stays below this (K = 1,000, D = 64: 33 steps).
-POLISH_WORK = 3e10
-# Seconds per unit of work (a multiply-add; an exponential counts as 16): the
-# fastest rate measured on 2 CPU cores (K = 2,000 to 20,000, D = 3 and 64: 0.17
-# to 0.6 ns), so that the estimate errs short rather than refuse a feasible run.
-SECONDS_PER_WORK = 2e-10
 # Optimiser runs estimated to take longer are refused unless `max_seconds`
 # says otherwise (K = 2,000,000 in 3 dims: about 18 days).
 MAX_SECONDS = 3600.0
@@ -88,104 +92,6 @@ def _random_start(num_classes: int, dims: int, seed: int | None) -> np.ndarray:
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
 
-def default_steps(num_classes: int) -> int:
-    """Default number of `smooth_max` annealing steps for `num_classes` prototypes.
-
-    1,500 steps up to 256 classes, 1,200 up to 3,000 classes; above, a step
-    costs `O(K^2 D)` and the default shrinks with `K^2` (10,000 classes: 108
-    steps) to keep the run to minutes.
-
-    Args:
-        num_classes: number of prototypes `K`.
-
-    Returns:
-        The number of steps.
-
-    Example:
-
-    ```python
-    >>> default_steps(100), default_steps(1000), default_steps(10_000)
-    (1500, 1200, 108)
-    ```
-    """
-    if num_classes <= 256:
-        return 1500
-    if num_classes <= 3000:
-        return 1200
-    return max(100, int(1200 * (3000 / num_classes) ** 2))
-
-
-def default_restarts(num_classes: int, dims: int) -> int:
-    """Default number of independent `smooth_max` starts.
-
-    As many runs of `default_steps` as fit a fixed amount of work
-    (`RESTART_WORK` multiply-adds, an exponential counted as 16), between 1
-    and 32: 32 for 100 classes in 10 or 25 dims, 5 for 300 classes in 16
-    dims, 1 from about 600 classes.
-
-    Args:
-        num_classes: number of prototypes `K`.
-        dims: dimensionality `D`.
-
-    Returns:
-        The number of starts.
-
-    Example:
-
-    ```python
-    >>> default_restarts(100, 10), default_restarts(100, 25)
-    (32, 32)
-    >>> default_restarts(300, 16), default_restarts(1000, 64)
-    (5, 1)
-    ```
-    """
-    work = num_classes**2 * (dims + 16) * default_steps(num_classes)
-    return int(min(MAX_RESTARTS, max(1, RESTART_WORK // work)))
-
-
-def estimated_seconds(
-    num_classes: int,
-    dims: int,
-    steps: int | None = None,
-    restarts: int | None = None,
-) -> float:
-    """Estimated running time of `smooth_max` on a CPU, in seconds.
-
-    The annealing costs `K^2 (D + 16)` multiply-adds per step and start (an
-    exponential counted as 16), the float64 polish `K^2 (D + 160)` per step
-    and placement; a multiply-add takes `SECONDS_PER_WORK` (the fastest rate
-    measured on 2 cores, so that the estimate errs short). A machine with
-    many cores, or `backend="jax"` on a GPU, may be several times faster.
-
-    Args:
-        num_classes: number of prototypes `K`.
-        dims: dimensionality `D`.
-        steps: annealing steps; `None` uses `default_steps`.
-        restarts: independent starts; `None` uses `default_restarts`.
-
-    Returns:
-        The estimate in seconds.
-
-    Example:
-
-    ```python
-    >>> round(estimated_seconds(2_000_000, 3) / 86400)  # days
-    18
-    ```
-    """
-    steps = default_steps(num_classes) if steps is None else steps
-    restarts = default_restarts(num_classes, dims) if restarts is None else restarts
-    count = min(restarts, POLISHED)
-    anneal = restarts * steps * num_classes**2 * (dims + 16)
-    polish_work = (
-        default_polish_steps(num_classes, dims, count)
-        * count
-        * num_classes**2
-        * (dims + 160)
-    )
-    return SECONDS_PER_WORK * (anneal + polish_work)
-
-
 def smooth_max(
     num_classes: int,
     dims: int,
@@ -197,19 +103,28 @@ def smooth_max(
     initial: np.ndarray | None = None,
     backend: str = "numpy",
     max_seconds: float | None = MAX_SECONDS,
+    effort: str = "fast",
 ) -> np.ndarray:
     """Minimises a smooth maximum of all pairwise cosines with annealing.
 
-    The largest cosine is replaced by the log-sum-exp
-    `1/beta log sum_{i != j} exp(beta p_i . p_j)`, whose inverse temperature
-    `beta` grows geometrically from 10 to 10,000 during the run: early steps
-    spread all points, late steps push apart only the closest pairs. Steps are
-    Adam updates of the tangential gradient (rows renormalised after each
-    step) in float32, with a learning rate that decays geometrically from
-    0.05 to 0.0002. Independent starts run side by side (see
-    `default_restarts`); the best iterate of each is measured in float64 and
-    the best few are polished (`polish`). The cosine matrix is handled in row
-    blocks of at most 64 MB, so 10,000 classes fit in well under 2 GB.
+    The largest cosine is replaced by the log-sum-exp `1/beta log sum_{i != j}
+    exp(beta p_i . p_j)`, whose inverse temperature `beta` grows geometrically
+    to 10,000 during the run: early steps spread all points, late steps push
+    apart only the closest pairs. Half the starts begin at `beta = 1` (10 in
+    runs under 1,000 steps), whose smooth landscape leads to deep optima in many
+    dimensions (the Higman-Sims code), the others at 10 to 1,000, where starts
+    stay apart and find the optima of few dimensions (13 and 14 points in 3
+    dims; see `schedule.start_betas`); a run from `initial` begins at 10. Steps
+    are Adam updates of the tangential gradient (rows renormalised after each
+    step) in float32, with a learning rate that decays geometrically from 0.05
+    to 0.0002. The number of steps and of independent starts comes from
+    `(num_classes, dims)` and `effort` (see `schedule.default_steps` and
+    `schedule.default_restarts`): `"fast"` runs one start (several for small
+    problems, where they cost nothing) of 1,000 steps at most and a short
+    polish, `"best"` starts of 6,000 steps (K <= 256), up to 32 of them. Starts
+    run side by side; the best iterate of each is measured in float64 and the
+    best few are polished (`polish`). The cosine matrix is handled in row blocks
+    of at most 64 MB, so 10,000 classes fit in well under 2 GB.
 
     The numpy path gives the same prototypes for the same arguments on any
     machine with the same CPU kernels, whatever its number of cores or BLAS
@@ -236,6 +151,8 @@ def smooth_max(
             exceeds this (default `MAX_SECONDS`, an hour); `None` for no
             limit. The estimate is for a CPU: with `backend="jax"` on a GPU,
             raise the limit or pass `None`.
+        effort: `"fast"` (default) or `"best"`: the schedule that fills
+            `steps` and `restarts` where they are `None`.
 
     Returns:
         Float64 array of shape `(num_classes, dims)` with unit rows.
@@ -264,6 +181,7 @@ def smooth_max(
         raise ValueError(
             f"`backend` must be one of {BACKENDS}. Received: backend={backend!r}"
         )
+    _check_effort(effort)
     if initial is not None:
         initial = check_prototypes(initial, "initial")
         if initial.shape != (num_classes, dims):
@@ -283,7 +201,17 @@ def smooth_max(
         initial,
         backend,
         check_max_seconds(max_seconds),
+        effort,
     )
+
+
+def _check_effort(effort: object) -> str:
+    """`effort` if it is one of `EFFORTS`; else a `ValueError` that names it."""
+    if not isinstance(effort, str) or effort not in EFFORTS:
+        raise ValueError(
+            f"`effort` must be one of {EFFORTS}. Received: effort={effort!r}"
+        )
+    return effort
 
 
 def _smooth_max(
@@ -296,21 +224,22 @@ def _smooth_max(
     initial: np.ndarray | None,
     backend: str,
     max_seconds: float | None,
+    effort: str = "fast",
 ) -> np.ndarray:
     """`smooth_max` on checked arguments (`None`: the defaults)."""
     if steps is None:
-        steps = default_steps(num_classes)
+        steps = default_steps(num_classes, dims, effort)
     if initial is not None:
         starts = initial[None]
         restarts = 1
     elif restarts is None:
-        restarts = default_restarts(num_classes, dims)
+        restarts = default_restarts(num_classes, dims, effort)
     what = (
         f"Placing num_classes={num_classes} prototypes in dims={dims} "
         f"with {restarts} restart(s)"
     )
     check_memory(memory_bytes(num_classes, dims, restarts), what)
-    seconds = estimated_seconds(num_classes, dims, steps, restarts)
+    seconds = estimated_seconds(num_classes, dims, steps, restarts, effort)
     check_time(
         seconds,
         max_seconds,
@@ -324,7 +253,9 @@ def _smooth_max(
         )
     if verbose is None:
         verbose = seconds > VERBOSE_SECONDS
-    schedule = _schedule(steps, (10.0, 10_000.0), (0.05, 0.0002))
+    # From a given start the annealing refines it rather than spread it anew.
+    first = start_betas(restarts, steps) if initial is None else 10.0
+    schedule = annealing_schedule(steps, (first, ANNEAL_BETAS[1]))
     bar = ProgressBar(steps, f"placing {num_classes} prototypes", enabled=bool(verbose))
     if backend == "jax":
         from keras_hpn.prototypes.optimize import jax_backend
@@ -342,7 +273,7 @@ def _smooth_max(
         finals = np.stack([kinds[k][r] for r, k in enumerate(pick)])
         order = np.argsort(values.min(axis=0), kind="stable")
         chosen = finals[order[:POLISHED]]
-        polish_steps = default_polish_steps(num_classes, dims, len(chosen))
+        polish_steps = default_polish_steps(num_classes, dims, len(chosen), effort)
         if polish_steps:
             chosen = _polish(chosen, polish_steps)
             values = np.array([largest_cosine(c) for c in chosen])
@@ -383,74 +314,11 @@ def polish(points: np.ndarray, *, steps: int = 500) -> np.ndarray:
 
 def _polish(stack: np.ndarray, steps: int) -> np.ndarray:
     """`polish` of a checked stack `(count, K, D)` of unit-row placements."""
-    schedule = _schedule(steps, POLISH_BETAS, POLISH_RATES)
+    schedule = annealing_schedule(steps, POLISH_BETAS, POLISH_RATES)
     bar = ProgressBar(steps, "polishing", enabled=False)
     with blocks.deterministic():
         best, _ = _anneal(stack, schedule, np.float64, bar, include_start=True)
     return best
-
-
-def memory_bytes(num_classes: int, dims: int, restarts: int = 1) -> int:
-    """Estimated peak memory of `smooth_max`, in bytes.
-
-    Five float32 and three float64 arrays of the points per start (iterate,
-    Adam moments, best iterate, gradient; candidates and polish), plus one
-    block of the cosine matrix per core.
-
-    Args:
-        num_classes: number of prototypes `K`.
-        dims: dimensionality `D`.
-        restarts: number of starts.
-
-    Returns:
-        The estimate in bytes.
-
-    Example:
-
-    ```python
-    >>> memory_bytes(10_000, 128) < 2**30
-    True
-    ```
-    """
-    points = num_classes * dims * restarts
-    return int(points * (5 * 4 + 3 * 8) + 2 * BLOCK_BYTES * workers())
-
-
-def _schedule(
-    steps: int, betas: tuple[float, float], rates: tuple[float, float]
-) -> dict[str, np.ndarray]:
-    counts = np.arange(1, steps + 1)
-    # Adam's bias corrections folded into one step size per step.
-    sizes = np.geomspace(*rates, steps) * np.sqrt(1 - 0.99**counts) / (1 - 0.9**counts)
-    return {"betas": np.geomspace(*betas, steps), "step_sizes": sizes}
-
-
-def default_polish_steps(num_classes: int, dims: int, count: int = POLISHED) -> int:
-    """Steps of the float64 polish that `smooth_max` runs on its best starts.
-
-    500 while the work of polishing `count` placements stays below
-    `POLISH_WORK` (a step costs `K^2 (D + 160)`: float64 exponentials are
-    slow), fewer above, none from a few thousand classes.
-
-    Args:
-        num_classes: number of prototypes `K`.
-        dims: dimensionality `D`.
-        count: number of placements polished side by side.
-
-    Returns:
-        The number of steps, possibly 0.
-
-    Example:
-
-    ```python
-    >>> default_polish_steps(100, 10), default_polish_steps(1000, 64)
-    (500, 33)
-    >>> default_polish_steps(10_000, 128, count=1)
-    1
-    ```
-    """
-    work = num_classes**2 * (dims + 160) * count
-    return int(min(500, POLISH_WORK // work))
 
 
 def _anneal(
@@ -475,7 +343,7 @@ def _anneal(
     for step, (beta, size) in enumerate(
         zip(schedule["betas"], schedule["step_sizes"], strict=True)
     ):
-        grad, value = _gradient(points, dtype(beta), block)
+        grad, value = _gradient(points, beta, block)
         better = value < best_value
         if better.any():
             best[better] = points[better]
@@ -499,7 +367,7 @@ def _normalised_stack(points: np.ndarray) -> np.ndarray:
 
 
 def _gradient(
-    points: np.ndarray, beta: float, block: int
+    points: np.ndarray, beta: float | np.ndarray, block: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of the log-sum-exp of the cosines, and the largest cosine.
 
@@ -509,6 +377,8 @@ def _gradient(
     items whose partition depends only on the problem's shape.
     """
     restarts, num_classes, _ = points.shape
+    # One inverse temperature per set.
+    beta = np.broadcast_to(np.asarray(beta, dtype=points.dtype), (restarts,))
     if block >= num_classes:
         # Whole sets at once; small problems in one item (threads cost more).
         work = restarts * num_classes**2 * (points.shape[2] + 16)
@@ -516,7 +386,9 @@ def _gradient(
         chunks = [
             slice(i, min(i + per_item, restarts)) for i in range(0, restarts, per_item)
         ]
-        parts = blocks.parallel_map(lambda s: _whole_gradient(points[s], beta), chunks)
+        parts = blocks.parallel_map(
+            lambda s: _whole_gradient(points[s], beta[s]), chunks
+        )
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
@@ -532,7 +404,7 @@ def _gradient(
     row_max = np.concatenate([p[1] for p in parts], axis=1).astype(np.float64)
     row_log = np.concatenate([p[2] for p in parts], axis=1).astype(np.float64)
     # Softmax weight of each row in the global log-sum-exp.
-    row_weight = beta * row_max + row_log
+    row_weight = beta[:, None].astype(np.float64) * row_max + row_log
     row_weight = np.exp(row_weight - row_weight.max(axis=1, keepdims=True))
     row_weight /= row_weight.sum(axis=1, keepdims=True)
     grad = (2.0 * row_weight[..., None]).astype(points.dtype) * row_grad
@@ -543,14 +415,16 @@ def _gradient(
 _ITEM_WORK = 4e6
 
 
-def _whole_gradient(points: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
+def _whole_gradient(
+    points: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     num_classes = points.shape[1]
     local = np.arange(num_classes)
     gram = points @ points.transpose(0, 2, 1)
     gram[:, local, local] = -np.inf
     value = gram.max(axis=(1, 2))
     gram -= value[:, None, None]
-    gram *= beta
+    gram *= beta[:, None, None]
     np.exp(gram, out=gram)
     total = gram.sum(axis=(1, 2))
     grad = (2.0 / total).astype(points.dtype)[:, None, None] * (gram @ points)
@@ -558,7 +432,7 @@ def _whole_gradient(points: np.ndarray, beta: float) -> tuple[np.ndarray, np.nda
 
 
 def _block_gradient(
-    points: np.ndarray, begin: int, end: int, beta: float
+    points: np.ndarray, begin: int, end: int, beta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     local = np.arange(end - begin)
     gram = points[:, begin:end] @ points.transpose(0, 2, 1)
@@ -566,7 +440,7 @@ def _block_gradient(
     block_max = gram.max(axis=2)
     # Per-row shifts keep exp finite; rows are recombined exactly afterwards.
     gram -= block_max[..., None]
-    gram *= beta
+    gram *= beta[:, None, None]
     np.exp(gram, out=gram)
     block_sum = gram.sum(axis=2)
     return (gram @ points) / block_sum[..., None], block_max, np.log(block_sum)

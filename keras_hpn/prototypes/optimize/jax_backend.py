@@ -37,7 +37,7 @@ def anneal(
     ```python
     >>> from keras_hpn.prototypes.optimize import annealing as optimize
     >>> starts = optimize.random_start(20, 3, 0)[None]
-    >>> schedule = optimize._schedule(10, (10.0, 100.0), (0.05, 0.01))
+    >>> schedule = optimize.annealing_schedule(10, (10.0, 100.0), (0.05, 0.01))
     >>> best, last = anneal(starts, schedule, ProgressBar(10, "", enabled=False))
     >>> best.shape, last.dtype
     ((1, 20, 3), dtype('float64'))
@@ -70,6 +70,11 @@ def anneal(
         return (points, first, second, best, best_value), value.min()
 
     run = jax.jit(lambda carry, inputs: jax.lax.scan(step, carry, inputs))
+    # One inverse temperature per start and step.
+    steps = schedule["step_sizes"].size
+    betas = np.broadcast_to(
+        schedule["betas"].reshape(steps, -1), (steps, restarts)
+    ).astype(np.float32)
     points = jnp.asarray(starts, dtype=jnp.float32)
     carry = (
         points,
@@ -78,10 +83,9 @@ def anneal(
         points,
         jnp.full((restarts,), jnp.inf, dtype=jnp.float32),
     )
-    betas = schedule["betas"].astype(np.float32)
     sizes = schedule["step_sizes"].astype(np.float32)
-    for begin in range(0, betas.size, CHUNK_STEPS):
-        end = min(begin + CHUNK_STEPS, betas.size)
+    for begin in range(0, steps, CHUNK_STEPS):
+        end = min(begin + CHUNK_STEPS, steps)
         carry, values = run(carry, (betas[begin:end], sizes[begin:end]))
         bar.update(end, f"largest cosine {float(values[-1]):.4f}")
     last, best = (np.asarray(carry[index], dtype=np.float64) for index in (0, 3))
@@ -97,6 +101,7 @@ def _gradient_function(jax, jnp, num_classes: int, block: int):
     if block >= num_classes:
 
         def whole(points, beta):
+            beta = jnp.broadcast_to(beta, (points.shape[0],))[:, None, None]
             gram = points @ jnp.swapaxes(points, 1, 2)
             gram = jnp.where(columns[:, None] == columns[None, :], -jnp.inf, gram)
             value = gram.max(axis=(1, 2))
@@ -109,6 +114,7 @@ def _gradient_function(jax, jnp, num_classes: int, block: int):
     count = -(-num_classes // block)
 
     def blocked(points, beta):
+        beta = jnp.broadcast_to(beta, (points.shape[0],))
         padded = jnp.pad(points, ((0, 0), (0, count * block - num_classes), (0, 0)))
         transposed = jnp.swapaxes(points, 1, 2)
 
@@ -118,7 +124,7 @@ def _gradient_function(jax, jnp, num_classes: int, block: int):
             own = index * block + jnp.arange(block)
             gram = jnp.where(own[:, None] == columns[None, :], -jnp.inf, gram)
             row_max = gram.max(axis=2)
-            weights = jnp.exp(beta * (gram - row_max[..., None]))
+            weights = jnp.exp(beta[:, None, None] * (gram - row_max[..., None]))
             row_sum = weights.sum(axis=2)
             return (weights @ points) / row_sum[..., None], row_max, jnp.log(row_sum)
 
@@ -135,7 +141,7 @@ def _gradient_function(jax, jnp, num_classes: int, block: int):
             row_log[:, :num_classes],
         )
         # Softmax weight of each row in the global log-sum-exp.
-        row_weight = jax.nn.softmax(beta * row_max + row_log, axis=1)
+        row_weight = jax.nn.softmax(beta[:, None] * row_max + row_log, axis=1)
         return 2.0 * row_weight[..., None] * row_grad, row_max.max(axis=1)
 
     return blocked
