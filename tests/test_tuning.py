@@ -360,7 +360,10 @@ class InterruptTrial(keras.callbacks.Callback):
         raise KeyboardInterrupt
 
 
+# Resuming is keras-tuner's oracle on disk, the same on every backend: the
+# first backend pass (TensorFlow in `make test`) runs the two resume tests.
 @pytest.mark.slow
+@pytest.mark.once
 def test_search_resumes_without_redoing_finished_trials(digits, tmp_path):
     project = tmp_path / "resume"
 
@@ -433,6 +436,7 @@ def _search_process(directory, *args):
 
 
 @pytest.mark.slow
+@pytest.mark.once
 def test_search_killed_in_its_second_trial_resumes_in_a_new_process(tmp_path):
     """The documented workflow survives a hard kill (not only Ctrl-C)."""
     killed = _search_process(tmp_path, "kill")
