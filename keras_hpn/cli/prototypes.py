@@ -18,6 +18,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from keras_hpn.prototypes import (
+    EFFORTS,
     MAX_SECONDS,
     METHODS,
     Separation,
@@ -26,7 +27,6 @@ from keras_hpn.prototypes import (
     save_prototypes,
     semantic_prototypes,
 )
-from keras_hpn.prototypes.optimize.schedule import EFFORTS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from keras_hpn.prototypes.constructions.table import (
     best_construction as best_construction,
 )
 from keras_hpn.prototypes.io import load_prototypes, npz_path, save_prototypes
-from keras_hpn.prototypes.optimize.annealing import MAX_SECONDS
+from keras_hpn.prototypes.optimize.annealing import EFFORTS, MAX_SECONDS
 from keras_hpn.prototypes.optimize.annealing import smooth_max as smooth_max
 from keras_hpn.prototypes.optimize.blocks import largest_cosine as largest_cosine
 from keras_hpn.prototypes.optimize.paper import hpn_sgd
@@ -47,6 +47,7 @@ from keras_hpn.utils.validation import check_prototypes as check_prototypes
 # `optimize.blocks`, `optimize.annealing`).
 __all__ = [
     "BUNDLED_WORD_VECTORS",
+    "EFFORTS",
     "MAX_SECONDS",
     "METHODS",
     "Placement",
