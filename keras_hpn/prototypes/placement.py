@@ -381,21 +381,30 @@ def _place(
         return Placement(_rotate(best.build(), seed), "code", best.name)
     if method == "optimize":
         return Placement(
-            annealing._smooth_max(
-                num_classes,
-                dims,
-                seed,
-                steps,
-                None,
-                verbose,
-                None,
-                backend,
-                max_seconds,
-                effort,
+            _optimised(
+                num_classes, dims, seed, steps, verbose, backend, max_seconds, effort
             ),
             "optimize",
         )
     return _auto(num_classes, dims, seed, steps, verbose, backend, max_seconds, effort)
+
+
+def _optimised(
+    num_classes, dims, seed, steps, verbose, backend, max_seconds, effort
+) -> np.ndarray:
+    """The optimiser alone, from a random start (no initial prototypes)."""
+    return annealing._smooth_max(
+        num_classes,
+        dims,
+        seed,
+        steps,
+        None,  # restarts: the schedule's
+        verbose,
+        None,  # no initial prototypes
+        backend,
+        max_seconds,
+        effort,
+    )
 
 
 def _auto(
@@ -425,17 +434,8 @@ def _auto(
             or (work > AUTO_CHEAP_WORK and share >= CODE_WINS_SHARE)
         ):
             return Placement(_rotate(best.build(), seed), "code", best.name, candidates)
-    optimised = annealing._smooth_max(
-        num_classes,
-        dims,
-        seed,
-        steps,
-        None,
-        verbose,
-        None,
-        backend,
-        max_seconds,
-        effort,
+    optimised = _optimised(
+        num_classes, dims, seed, steps, verbose, backend, max_seconds, effort
     )
     candidates["optimize"] = annealing.largest_cosine(optimised)
     winner = Placement(optimised, "optimize", None, candidates)
